@@ -1,0 +1,110 @@
+"""What a person takes and how much sun they get, read from YAML or a dict.
+
+Doses keep their text ("2000 IU") in the schema and are converted to nmol by the
+engine's dosing step through ``units``; validation here already parses them, so a bad
+unit fails when the regimen is read, with the field named.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import Field, field_validator, model_validator
+
+from k2d3.errors import InputError
+from k2d3.inputs import compounds, units
+from k2d3.inputs._schema import Strict, build
+from k2d3.inputs.subject import Subject
+
+
+class Supplement(Strict):
+    """A dose of one compound on a schedule: ``every`` (from ``start_day`` to ``stop_day``)
+    or on the listed ``on_days``."""
+
+    compound: str
+    dose: str | float
+    every: str | float | None = None
+    on_days: list[float] | None = None
+    start_day: float = Field(0, ge=0)
+    stop_day: float | None = Field(None, ge=0)
+    with_meal_fat_g: float | None = Field(None, ge=0, le=200,
+                                          description="fat in the meal the dose is taken with")
+
+    @field_validator("compound")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return compounds.find(v, "compound").name
+
+    @model_validator(mode="after")
+    def _schedule(self):
+        c = compounds.compounds()[self.compound]
+        units.amount_nmol(self.dose, "dose", c.molar_mass_g_mol, c.iu_per_ug, c.name)
+        if self.every is None and self.on_days is None:
+            raise InputError("every", "give 'every' (e.g. '1 day') or 'on_days' (e.g. [0])")
+        if self.every is not None and self.on_days is not None:
+            raise InputError("on_days", "give either 'every' or 'on_days', not both")
+        if self.every is not None:
+            units.duration_hours(self.every, "every")
+        if self.on_days is not None and any(d < 0 for d in self.on_days):
+            raise InputError("on_days", "days must not be negative")
+        if self.stop_day is not None and self.stop_day < self.start_day:
+            raise InputError("stop_day", f"{self.stop_day} is before start_day {self.start_day}")
+        return self
+
+    @property
+    def dose_nmol(self) -> float:
+        c = compounds.compounds()[self.compound]
+        return units.amount_nmol(self.dose, "dose", c.molar_mass_g_mol, c.iu_per_ug, c.name)
+
+    @property
+    def every_hours(self) -> float | None:
+        return None if self.every is None else units.duration_hours(self.every, "every")
+
+
+class Sun(Strict):
+    """Daily sun exposure around solar noon. Give the UV index, or the latitude (and the
+    month at day 0: the season then advances with simulated time)."""
+
+    minutes_per_day: float = Field(ge=0, le=720)
+    skin_fraction: float = Field(0.25, ge=0, le=1, description="fraction of skin exposed")
+    uv_index: float | None = Field(None, ge=0, le=25)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    month: int = Field(6, ge=1, le=12, description="calendar month at day 0")
+    days_per_week: float = Field(7, gt=0, le=7)
+
+    @model_validator(mode="after")
+    def _where(self):
+        if self.uv_index is None and self.latitude is None:
+            raise InputError("latitude", "give 'latitude' (with 'month') or 'uv_index'")
+        return self
+
+
+class Regimen(Strict):
+    """Supplements and sun (later: foods and medications), plus optional subject and days."""
+
+    supplements: list[Supplement] = Field(default_factory=list)
+    sun: Sun | None = None
+    subject: Subject | None = None
+    days: float | None = Field(None, gt=0, le=365 * 100)
+
+    @classmethod
+    def from_dict(cls, data: object) -> "Regimen":
+        if data is None:
+            data = {}
+        return build(cls, data, "")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "Regimen":
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise InputError("file", f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "malformed"
+            raise InputError("file", f"{path.name} is not valid YAML{where}: {problem}") from None
+        return cls.from_dict(data)
