@@ -1,0 +1,77 @@
+"""Day 0 as the subject's own steady state.
+
+libroadrunner's steady-state solver refuses models with events, and this model has none:
+doses are applied by the engine between segments. A measured 25(OH)D sets the background
+D3 input (diet and sun not described in the regimen) so that the steady state is at that
+value; the input is found by a bracketing root search because the steady state is a
+monotone, non-linear function of it.
+"""
+from __future__ import annotations
+
+import math
+
+from scipy.optimize import brentq
+
+from k2d3.errors import InputError
+from k2d3.inputs import compounds
+from k2d3.inputs.subject import Subject
+from k2d3.model.build import parameters
+
+_MALABSORPTION = {"none": None, "crohn": "malabsorption_crohn",
+                  "coeliac": "malabsorption_coeliac", "bariatric": "malabsorption_bariatric"}
+
+
+def _ug_day_to_nmol_h(ug_day: float, compound: str) -> float:
+    return ug_day * 1000.0 / compounds.compounds()[compound].molar_mass_g_mol / 24.0
+
+
+def subject_parameters(subject: Subject) -> dict[str, float]:
+    """Model parameters that describe this subject (everything else keeps its table value)."""
+    p = parameters()
+    key = _MALABSORPTION[subject.malabsorption]
+    mal = 1.0 if key is None else p[key].value
+    return {
+        "weight_kg": subject.weight_kg,
+        "height_cm": subject.height_cm,
+        "age_years": subject.age,
+        "sex_male": 1.0 if subject.sex == "male" else 0.0,
+        "body_fat_pct": subject.body_fat_pct or 0.0,
+        "malabsorption_factor_d": mal,
+        "malabsorption_factor_k": mal,
+        "k1_diet_input": _ug_day_to_nmol_h(subject.dietary_k1_ug_day, "K1") * p["f_abs_k1_food"].value * mal,
+        "mkn_diet_input": _ug_day_to_nmol_h(subject.dietary_menaquinones_ug_day, "MK-9") * p["f_abs_mk9"].value * mal,
+    }
+
+
+def _steady(rr) -> None:
+    rr.steadyState()
+
+
+def equilibrate(rr, subject: Subject) -> dict[str, float]:
+    """Set ``rr`` to the subject's steady state; returns the parameters that were set."""
+    rr.resetAll()
+    values = subject_parameters(subject)
+    for name, v in values.items():
+        rr[name] = v
+    target = subject.baseline_25ohd_nmol_l
+    if target is None:
+        _steady(rr)
+        return values
+
+    def gap(log_input: float) -> float:
+        rr["d3_background_input"] = math.exp(log_input)
+        _steady(rr)
+        return rr["ohd25_nmol_l"] - target
+
+    lo, hi = math.log(1e-4), math.log(1.0)
+    while gap(hi) < 0:
+        hi += math.log(4.0)
+        if hi > math.log(1e6):
+            raise InputError("baseline_25ohd_nmol_l", f"{target} nmol/L cannot be a steady state of this model")
+    if gap(lo) > 0:
+        raise InputError("baseline_25ohd_nmol_l", f"{target} nmol/L is below what the model can hold at steady state")
+    x = brentq(gap, lo, hi, xtol=1e-6, rtol=1e-8)
+    rr["d3_background_input"] = math.exp(x)
+    _steady(rr)
+    values["d3_background_input"] = math.exp(x)
+    return values

@@ -1,0 +1,75 @@
+"""The summary of a run: per-observable statistics, the intake, and the flags raised.
+
+Flags are facts about the run (an intake above its tolerable upper level, a level past a
+threshold); they never change the regimen.
+"""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import numpy as np
+import yaml
+
+from k2d3.engine import dosing
+from k2d3.model import observables
+
+
+@functools.cache
+def intake_limits() -> dict:
+    return yaml.safe_load(resources.files("k2d3.inputs").joinpath("data/intake_limits.yaml").read_text())
+
+
+def _time_in_range(days: np.ndarray, values: np.ndarray, rng) -> float | None:
+    """Fraction of the run's time inside ``rng`` (each sample holds until the next)."""
+    if rng is None or days.size < 2:
+        return None
+    inside = (values >= rng[0]) & (values <= rng[1])
+    widths = np.diff(days)
+    return float(np.sum(widths * inside[:-1]) / np.sum(widths))
+
+
+def observable_stats(result) -> dict[str, dict]:
+    tc = result.timecourse
+    days = tc.index.to_numpy(dtype=float)
+    out = {}
+    for name, obs in observables.observables().items():
+        v = tc[name].to_numpy(dtype=float)
+        out[name] = {
+            "unit": obs.unit,
+            "evidence": obs.evidence,
+            "baseline": float(v[0]),
+            "end": float(v[-1]),
+            "min": float(np.min(v)),
+            "max": float(np.max(v)),
+            "reference_range": list(obs.range) if obs.range else None,
+            "time_in_range": _time_in_range(days, v, obs.range),
+        }
+    return out
+
+
+def intake_flags(intake_ug: dict[str, float]) -> list[dict]:
+    flags = []
+    for group, lim in intake_limits().items():
+        total = sum(intake_ug.get(c, 0.0) for c in lim["compounds"])
+        ul = lim.get("ul_ug_day")
+        if ul is not None and total > ul:
+            flags.append({
+                "code": f"{group}_above_ul",
+                "severity": "caution",
+                "message": (f"mean {group.replace('_', ' ')} intake {total:.0f} ug/day is above the "
+                            f"tolerable upper intake level of {ul:g} ug/day"),
+                "source": lim["ul_source"],
+            })
+    return flags
+
+
+def summarize(result) -> dict:
+    horizon = result.days * dosing.HOURS_PER_DAY
+    intake = dosing.mean_daily_intake_ug(result.regimen, horizon)
+    return {
+        "days": result.days,
+        "observables": observable_stats(result),
+        "mean_daily_intake_ug": intake,
+        "flags": intake_flags(intake),
+    }
