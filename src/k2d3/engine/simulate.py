@@ -15,7 +15,7 @@ import pandas as pd
 
 from k2d3.errors import InputError
 from k2d3.engine import dosing, equilibrium
-from k2d3.engine.runner import runner
+from k2d3.engine.runner import flush_denormals, runner
 from k2d3.engine.summary import summarize
 from k2d3.inputs.regimen import Regimen
 from k2d3.inputs.subject import Subject
@@ -92,7 +92,7 @@ def _integrate(rr, groups, out_h: np.ndarray, horizon: float, names: list[str]) 
         while k < out_h.size and out_h[k] <= a + 1e-9:
             rows[k] = [rr[n] for n in names]
             k += 1
-        _flush_denormals(rr)
+        flush_denormals(rr)
         for depot, amount in dose_at.get(a, {}).items():
             rr[depot] = rr[depot] + amount
         inside = [t for t in out_h[k:] if t < b - 1e-9]
@@ -105,16 +105,3 @@ def _integrate(rr, groups, out_h: np.ndarray, horizon: float, names: list[str]) 
         k += 1
     return rows
 
-
-def _flush_denormals(rr) -> None:
-    """Set amounts below 1e-12 nmol in magnitude to zero before a restart.
-
-    Emptied depots decay towards 1e-300 and round-off makes some of them slightly negative;
-    CVODE's corrector then fails to converge on restart (seen here at about day 48 of daily
-    dosing). Amounts this small are twelve orders below any level the model reports.
-    """
-    x = rr.model.getFloatingSpeciesAmounts()
-    tiny = np.abs(x) < 1e-12
-    if tiny.any():
-        x[tiny] = 0.0
-        rr.model.setFloatingSpeciesAmounts(x)
