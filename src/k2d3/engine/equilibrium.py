@@ -57,10 +57,17 @@ def _steady(rr) -> None:
     rr.simulate(0.0, SETTLE_HOURS, 2, selections=["time"])
 
 
-def equilibrate(rr, subject: Subject) -> dict[str, float]:
-    """Set ``rr`` to the subject's steady state; returns the parameters that were set."""
+def equilibrate(rr, subject: Subject, overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """Set ``rr`` to the subject's steady state; returns the parameters that were set.
+
+    ``overrides`` replace table values (unknown names are an error)."""
     rr.resetAll()
     values = subject_parameters(subject)
+    table = parameters()
+    for name, v in (overrides or {}).items():
+        if name not in table:
+            raise InputError("parameters", f"unknown model parameter {name!r}")
+        values[name] = float(v)
     for name, v in values.items():
         rr[name] = v
     target = subject.baseline_25ohd_nmol_l

@@ -57,11 +57,13 @@ def _output_times(days: float, times) -> np.ndarray:
 
 
 def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
-             days: float | None = None, times=None) -> Result:
+             days: float | None = None, times=None,
+             parameters: dict[str, float] | None = None) -> Result:
     """Simulate ``regimen`` in ``subject`` for ``days`` (default: the regimen's, else 365).
 
     ``times``: output times in days (default: every day). A subject given in the regimen
-    file is used when ``subject`` is None.
+    file is used when ``subject`` is None. ``parameters`` overrides entries of the
+    parameter table for this run (sensitivity analyses, calibration, populations).
     """
     regimen = regimen if regimen is not None else Regimen()
     subject = subject if subject is not None else (regimen.subject or Subject())
@@ -73,7 +75,7 @@ def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
     dose_list = dosing.doses(regimen, subject, horizon)
 
     rr = runner()
-    params = equilibrium.equilibrate(rr, subject)
+    params = equilibrium.equilibrate(rr, subject, parameters or {})
     names = observables.names()
     rows = _integrate(rr, dosing.grouped(dose_list), out_days * HOURS_PER_DAY, horizon, names)
     frame = pd.DataFrame(rows, index=pd.Index(out_days, name="day"), columns=names)
