@@ -1,0 +1,157 @@
+"""The ``k2d3`` command line: simulate a regimen file, validate against published data,
+export the model as SBML.
+
+Bad input ends with one line naming the field and the problem, and exit code 2.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from k2d3.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="k2d3: how vitamins D3 and K2 act in the body, from regimen to blood levels.")
+_out = Console()
+_err = Console(stderr=True)
+
+
+def _fail(exc: InputError) -> None:
+    _err.print(f"error: {exc}", markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+    return str(v)
+
+
+def _summary_table(summary: dict) -> Table:
+    t = Table(title=f"k2d3 simulation, {summary['days']:g} days")
+    for col in ("observable", "unit", "baseline", "end", "min", "max", "time in range", "evidence"):
+        t.add_column(col, justify="left" if col in ("observable", "unit", "evidence") else "right")
+    for name, s in summary["observables"].items():
+        tir = s["time_in_range"]
+        t.add_row(name, s["unit"], _fmt(s["baseline"]), _fmt(s["end"]), _fmt(s["min"]), _fmt(s["max"]),
+                  "-" if tir is None else f"{100 * tir:.0f}%", s["evidence"])
+    return t
+
+
+@app.command()
+def simulate(
+    regimen_file: Path = typer.Argument(..., help="regimen YAML (supplements, sun, subject, days)"),
+    days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
+    out: Optional[Path] = typer.Option(None, help="directory for timecourse.csv, summary.json and figures"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
+) -> None:
+    """Simulate a regimen: blood levels over time, a summary and figures."""
+    import k2d3
+    from k2d3.report.figures import save_figures
+    from k2d3.report.files import write_atomic
+
+    try:
+        if days is not None and (not math.isfinite(days) or days <= 0):
+            raise InputError("--days", f"must be a positive number of days, got {days:g}")
+        regimen = k2d3.Regimen.from_yaml(regimen_file)
+        result = k2d3.simulate(None, regimen, days=days)
+    except InputError as exc:
+        _fail(exc)
+    summary = result.summary()
+    if out is not None:
+        try:
+            if out.exists() and not out.is_dir():
+                raise InputError("--out", f"{str(out)!r} exists and is not a directory")
+        except InputError as exc:
+            _fail(exc)
+        write_atomic(out / "timecourse.csv", result.timecourse.to_csv())
+        write_atomic(out / "summary.json", json.dumps(summary, indent=2))
+        save_figures(result, out, write_atomic)
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    _out.print(_summary_table(summary))
+    for flag in summary["flags"]:
+        _out.print(f"[bold yellow]{flag['severity']}[/]: {flag['message']} (source: {flag['source']})")
+    if out is not None:
+        _out.print(f"wrote {out}/timecourse.csv, summary.json, vitamin_d.png, vitamin_k.png")
+
+
+@app.command()
+def validate(
+    ids: Optional[list[str]] = typer.Argument(None, help="row ids of calibration.csv (default: all)"),
+    markdown: bool = typer.Option(False, help="print a Markdown table"),
+) -> None:
+    """Published human data vs the model: one line per calibration.csv row."""
+    from k2d3.analyses.validate import CASES, validate as run
+
+    try:
+        known = {c.id for c in CASES}
+        for i in ids or []:
+            if i not in known:
+                raise InputError("id", f"no validation case {i!r} (known: {', '.join(sorted(known))})")
+        outcomes = run(ids or None)
+    except InputError as exc:
+        _fail(exc)
+    if markdown:
+        print("| id | role | published | accept | simulated | accepted |")
+        print("|---|---|---|---|---|---|")
+        for o in outcomes:
+            print(f"| {o.id} | {o.role} | {o.published} | {o.accept} | {o.simulated} | {'yes' if o.accepted else 'NO'} |")
+    else:
+        t = Table(title="k2d3 validate: published vs simulated")
+        for col in ("id", "role", "published", "simulated", "accepted"):
+            t.add_column(col)
+        for o in outcomes:
+            t.add_row(o.id, o.role, o.published, o.simulated, "yes" if o.accepted else "[red]NO[/]")
+        _out.print(t)
+    n_bad = sum(not o.accepted for o in outcomes)
+    print(f"{len(outcomes) - n_bad} accepted, {n_bad} not accepted")
+    if n_bad:
+        raise typer.Exit(1)
+
+
+@app.command("export-sbml")
+def export_sbml(out: Path = typer.Argument(Path("k2d3.xml"), help="output SBML file")) -> None:
+    """Write the composed model as SBML (for COPASI, tellurium, libroadrunner)."""
+    from k2d3.model.build import sbml
+    from k2d3.report.files import write_atomic
+
+    write_atomic(out, sbml())
+    _out.print(f"wrote {out}")
+
+
+@app.command("observables")
+def list_observables() -> None:
+    """The observables: name (with unit), description, reference range, evidence level."""
+    from k2d3.model.observables import observables
+
+    t = Table(title="k2d3 observables")
+    for col in ("name", "unit", "description", "range", "evidence"):
+        t.add_column(col)
+    for o in observables().values():
+        t.add_row(o.name, o.unit, o.description, "-" if not o.range else f"{o.range[0]:g}-{o.range[1]:g}", o.evidence)
+    _out.print(t)
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as exc:  # a last guard: input errors never surface as tracebacks
+        _err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

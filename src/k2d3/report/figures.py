@@ -1,0 +1,66 @@
+"""Figures of a result: each panel an observable over time, its reference range shaded."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display is assumed
+import matplotlib.pyplot as plt  # noqa: E402
+
+from k2d3.model import observables  # noqa: E402
+
+#: Panels of the standard figure set: file stem -> observables drawn together.
+PANELS = {
+    "vitamin_d": ["ohd25_nmol_l", "calcitriol_pmol_l"],
+    "vitamin_k": ["k1_nmol_l", "mk4_nmol_l", "mk7_nmol_l", "mk9_nmol_l"],
+}
+
+
+def _panel(ax, tc, name: str, color=None) -> None:
+    obs = observables.observables()[name]
+    ax.plot(tc.index, tc[name], label=obs.label, color=color)
+    if obs.range:
+        ax.axhspan(*obs.range, color=color or "tab:green", alpha=0.12, lw=0)
+    ax.set_ylabel(f"{obs.label} ({obs.unit})")
+
+
+def figure_vitamin_d(result):
+    tc = result.timecourse
+    fig, axes = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    for ax, name in zip(axes, PANELS["vitamin_d"]):
+        _panel(ax, tc, name)
+        ax.set_title(f"{observables.observables()[name].label} (shaded: reference range)", fontsize=9)
+    axes[-1].set_xlabel("day")
+    fig.tight_layout()
+    return fig
+
+
+def figure_vitamin_k(result):
+    tc = result.timecourse
+    fig, ax = plt.subplots(figsize=(7, 4))
+    colors = ["tab:green", "tab:orange", "tab:blue", "tab:purple"]
+    for name, color in zip(PANELS["vitamin_k"], colors):
+        _panel(ax, tc, name, color)
+    ax.set_ylabel("plasma concentration (nmol/L)")
+    ax.set_xlabel("day")
+    ax.set_title("vitamin K forms in plasma (shaded: K1 reference range)", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save_figures(result, directory: Path, write) -> list[Path]:
+    """Write the standard figures as PNG through ``write(path, bytes)``; returns the paths."""
+    import io
+
+    paths = []
+    for stem, make in (("vitamin_d", figure_vitamin_d), ("vitamin_k", figure_vitamin_k)):
+        fig = make(result)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        plt.close(fig)
+        path = directory / f"{stem}.png"
+        write(path, buf.getvalue())
+        paths.append(path)
+    return paths
