@@ -1,0 +1,77 @@
+"""The command line as a user meets it: files written, JSON, one-line errors with exit 2."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "d3_mk7_daily.yaml"
+
+
+def k2d3(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "k2d3.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def test_simulate_writes_timecourse_summary_and_figures(tmp_path):
+    out = tmp_path / "out"
+    p = k2d3("simulate", EXAMPLE, "--days", 365, "--out", out)
+    assert p.returncode == 0, p.stderr
+    assert "ohd25_nmol_l" in p.stdout
+    lines = (out / "timecourse.csv").read_text().splitlines()
+    assert lines[0].startswith("day,ohd25_nmol_l") and len(lines) == 367
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["observables"]["ohd25_nmol_l"]["baseline"] == pytest.approx(50, rel=1e-3)
+    for png in ("vitamin_d.png", "vitamin_k.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    assert not list(out.glob("*.part"))
+
+
+def test_json_summary_on_stdout():
+    p = k2d3("simulate", EXAMPLE, "--days", 30, "--json")
+    assert p.returncode == 0, p.stderr
+    summary = json.loads(p.stdout)
+    assert summary["days"] == 30
+    assert set(summary["observables"]) >= {"ohd25_nmol_l", "calcitriol_pmol_l", "d3_nmol_l", "k1_nmol_l",
+                                           "mk4_nmol_l", "mk7_nmol_l"}
+
+
+@pytest.mark.parametrize("content, field", [
+    ("supplements:\n  - {compound: D4, dose: 1 ug, every: 1 day}\n", "supplements.0.compound"),
+    ("supplements:\n  - {compound: D3, dose: -5 ug, every: 1 day}\n", "supplements.0.dose"),
+    ("supplements:\n  - {compound: D3, dose: 5 furlongs, every: 1 day}\n", "supplements.0.dose"),
+    ("supplements:\n  - {compound: D3, dose: 1 ug, every: 1 day, start_day: 9, stop_day: 2}\n", "supplements.0.stop_day"),
+    ("supplements:\n  - {compound: D3, every: 1 day}\n", "supplements.0.dose"),
+    ("supplements: [\n", "file"),
+    ("subject: {age: 15}\n", "subject.age"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, content, field):
+    f = tmp_path / "bad.yaml"
+    f.write_text(content)
+    out = tmp_path / "out"
+    p = k2d3("simulate", f, "--out", out)
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0 and "Traceback" not in p.stderr
+    assert p.stderr.startswith(f"error: {field}:")
+    assert not out.exists()
+
+
+def test_missing_file_and_bad_days_exit_2(tmp_path):
+    for args in (("simulate", tmp_path / "none.yaml"), ("simulate", EXAMPLE, "--days", "-3")):
+        p = k2d3(*args)
+        assert p.returncode == 2 and p.stderr.startswith("error: ") and "Traceback" not in p.stderr
+
+
+def test_far_above_upper_level_still_simulates_and_warns(tmp_path):
+    f = tmp_path / "high.yaml"
+    f.write_text("supplements:\n  - {compound: D3, dose: 50000 IU, every: 1 day}\ndays: 60\n")
+    p = k2d3("simulate", f)
+    assert p.returncode == 0
+    assert "above the tolerable upper intake level" in p.stdout
+
+
+def test_export_sbml(tmp_path):
+    p = k2d3("export-sbml", tmp_path / "m.xml")
+    assert p.returncode == 0
+    assert "<sbml" in (tmp_path / "m.xml").read_text()[:500]
