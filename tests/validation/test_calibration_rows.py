@@ -25,12 +25,33 @@ def test_every_vitamin_d_and_k_row_has_a_case():
     assert wanted <= set(CASES)
 
 
-@pytest.mark.parametrize("row_id", sorted(CASES))
-def test_bands_match_the_table(row_id):
-    m = re.fullmatch(r"\s*([+-]?[\d.]+) to ([+-]?[\d.]+)\s*", ROWS[row_id]["accept"])
-    if not m:
-        pytest.skip("accept column is not a plain range; the case encodes it (see validate.CASES)")
-    lo, hi = float(m.group(1)), float(m.group(2))
-    accept = CASES[row_id].accept
-    eps = 1e-6 * max(1.0, abs(hi))
-    assert accept(lo) and accept(hi) and not accept(lo - eps - abs(lo) * 1e-6) and not accept(hi + eps)
+RANGE = re.compile(r"\s*([+-]?[\d.]+) to ([+-]?[\d.]+)\s*")
+
+
+def test_bands_match_the_table():
+    """Where the table's accept column is a range, the case declares exactly that band."""
+    for row_id, case in CASES.items():
+        m = RANGE.fullmatch(ROWS[row_id]["accept"])
+        if m:
+            assert case.band == tuple(sorted((float(m.group(1)), float(m.group(2))))), row_id
+            lo, hi = case.band
+            assert case.accept(lo) and case.accept(hi)
+            assert not case.accept(lo - 1e-6 * max(1, abs(lo))) and not case.accept(hi + 1e-6 * max(1, abs(hi)))
+        else:
+            assert case.band is None, row_id
+
+KNOWN_MISSES = {
+    # An independent check the model fails, kept visible: the 25(OH)D rise after a bolus
+    # scales too steeply with small body size (47 vs 28 nmol/L at an assumed 50 kg; 28 at
+    # 70 kg). docs/validation.md, "Known discrepancies". strict: the mark fails once fixed.
+    "vd_bolus_roth2012": "bolus response over-predicted in small lean women (body-size scaling)",
+}
+
+
+@pytest.mark.parametrize("extra", validate.EXTRA, ids=lambda e: e.case.id)
+def test_independent_published_result(extra):
+    outcome = validate.run_extra(extra)
+    if extra.case.id in KNOWN_MISSES:
+        assert not outcome.accepted, "a known miss now passes: remove it from KNOWN_MISSES and the docs"
+        return
+    assert outcome.accepted, f"{extra.case.id}: published {outcome.published}, simulated {outcome.simulated}"

@@ -2,8 +2,16 @@
 
 ``k2d3 validate`` prints, for every case, the row id, the published value, the simulated
 value and whether it falls in the row's acceptance band. The bands are the table's own;
-``role`` says whether the row was used to calibrate parameters (see
-scripts/calibrate_vitamin_d.py) or is an independent check.
+``role`` says how the row relates to the parameters:
+
+- ``calibration``: parameters were fitted to it (scripts/calibrate_vitamin_d.py);
+- ``source``: a parameter was taken from this very study, so agreement checks the
+  model's structure and units rather than its predictions;
+- ``validation``: no parameter was set from it: an independent check;
+- ``constant``: a published limit the safety rules use.
+
+``EXTRA`` holds independent published results that are not rows of calibration.csv; their
+bands are set from each paper's own spread, stated beside them.
 """
 from __future__ import annotations
 
@@ -25,11 +33,17 @@ class Case:
     run: Callable[[dict | None], object]
     accept: Callable[[object], bool]
     show: Callable[[object], str]
-    role: str  # "calibration" | "validation" | "constant"
+    role: str  # "calibration" | "source" | "validation" | "constant"
+    band: tuple[float, float] | None = None  # the accept range, where the table gives one
 
 
-def _band(lo: float, hi: float) -> Callable[[float], bool]:
-    return lambda v: lo <= v <= hi
+def _band(lo: float, hi: float) -> Callable[[object], bool]:
+    """Inside [lo, hi]; for a tuple of values (one per form), every one of them."""
+    return lambda v: all(lo <= x <= hi for x in v) if isinstance(v, tuple) else lo <= v <= hi
+
+
+def banded(id: str, run, lo: float, hi: float, show, role: str) -> Case:
+    return Case(id, run, _band(lo, hi), show, role, band=(lo, hi))
 
 
 def _fmt(unit: str, digits: int = 2) -> Callable[[object], str]:
@@ -41,33 +55,55 @@ def _limit(group: str, key: str) -> Callable[[dict | None], float]:
 
 
 CASES: list[Case] = [
-    Case("vd_slope_heaney2003", vd.heaney_slope, _band(0.5, 0.9), _fmt("nmol/L per ug/day"), "calibration"),
-    Case("vd_halflife_jones2014", vd.jones_half_life_days, _band(10, 20), _fmt("days", 1), "validation"),
+    banded("vd_slope_heaney2003", vd.heaney_slope, 0.5, 0.9, _fmt("nmol/L per ug/day"), "calibration"),
+    banded("vd_halflife_jones2014", vd.jones_half_life_days, 10, 20, _fmt("days", 1), "source"),
     Case("vd_nonlinear_ekwaru2014", vd.ekwaru_increments, lambda v: v[1] < v[0] / 4,
          lambda v: f"{v[0]:.1f} vs {v[1]:.1f} nmol/L per 1000 IU/day", "calibration"),
     Case("vd_bmi_ekwaru2014", vd.ekwaru_bmi_differences,
          lambda v: -12.0 <= v[0] <= -4.0 and -29.7 <= v[1] <= -9.9,
-         lambda v: f"{v[0]:.1f} (overweight) and {v[1]:.1f} (obese) nmol/L", "validation"),
-    Case("vd_obese_drincic2013", vd.drincic_iu_per_kg, _band(1.5, 4.0), _fmt("IU/kg per ng/mL"), "validation"),
-    Case("vd_d2d_2019", vd.d2d_level_ng_ml, _band(46, 62), _fmt("ng/mL", 1), "validation"),
-    Case("vd_bolus_ilahi2008", vd.ilahi_peak_ng_ml, _band(36, 48), _fmt("ng/mL", 1), "calibration"),
-    Case("vd_bolus_tmax_armas2004", vd.armas_tmax_days, _band(7, 21), _fmt("days", 1), "calibration"),
-    Case("vd_fat_dawsonhughes2015", vd.fat_meal_ratio_pct, _band(15, 50), _fmt("%", 0), "validation"),
-    Case("vd_crohn_farraye2011", vd.crohn_absorption_pct, _band(-45, -15), _fmt("%", 0), "calibration"),
+         lambda v: f"{v[0]:.1f} (overweight) and {v[1]:.1f} (obese) nmol/L", "calibration"),
+    banded("vd_obese_drincic2013", vd.drincic_iu_per_kg, 1.5, 4.0, _fmt("IU/kg per ng/mL"), "calibration"),
+    banded("vd_d2d_2019", vd.d2d_level_ng_ml, 46, 62, _fmt("ng/mL", 1), "calibration"),
+    banded("vd_bolus_ilahi2008", vd.ilahi_peak_ng_ml, 36, 48, _fmt("ng/mL", 1), "calibration"),
+    banded("vd_bolus_tmax_armas2004", vd.armas_tmax_days, 7, 21, _fmt("days", 1), "calibration"),
+    banded("vd_fat_dawsonhughes2015", vd.fat_meal_ratio_pct, 15, 50, _fmt("%", 0), "source"),
+    banded("vd_crohn_farraye2011", vd.crohn_absorption_pct, -45, -15, _fmt("%", 0), "source"),
     Case("vd_ul", lambda p=None: _limit("vitamin_d", "ul_ug_day")() * 40, lambda v: v == 4000,
          _fmt("IU/day", 0), "constant"),
     Case("vd_rda", lambda p=None: _limit("vitamin_d", "rda_ug_day")() * 40, lambda v: v == 600,
          _fmt("IU/day", 0), "constant"),
-    Case("vk_tmax_schurgers2007", vk.schurgers_tmax_hours, lambda v: all(2 <= x <= 8 for x in v),
-         lambda v: f"K1 {v[0]:.1f} h, MK-7 {v[1]:.1f} h", "calibration"),
-    Case("vk_mk7_accumulation_schurgers2007", vk.schurgers_accumulation_fold, _band(5, 11), _fmt("fold", 1),
+    banded("vk_tmax_schurgers2007", vk.schurgers_tmax_hours, 2, 8,
+           lambda v: f"K1 {v[0]:.1f} h, MK-7 {v[1]:.1f} h", "source"),
+    banded("vk_mk7_accumulation_schurgers2007", vk.schurgers_accumulation_fold, 5, 11, _fmt("fold", 1),
          "validation"),
-    Case("vk_mk7_halflife", vk.mk7_half_life_hours, _band(48, 96), _fmt("hours", 0), "calibration"),
+    banded("vk_mk7_halflife", vk.mk7_half_life_hours, 48, 96, _fmt("hours", 0), "source"),
     Case("vk_mk4_sato2012", vk.sato_mk4_peak_nmol_l, lambda v: v < 1.0, _fmt("nmol/L peak"), "calibration"),
     Case("vk_mk7_sato2012", vk.sato_mk7_profile, lambda v: 2 <= v[0] <= 8 and v[1] > 0.25,
          lambda v: f"Tmax {v[0]:.1f} h, {100 * v[1]:.0f}% of peak at 48 h", "validation"),
-    Case("vk_k1_halflife_novotny2010", vk.novotny_k1_half_life_hours, _band(2, 12), _fmt("hours", 1),
-         "calibration"),
+    banded("vk_k1_halflife_novotny2010", vk.novotny_k1_half_life_hours, 2, 12, _fmt("hours", 1),
+         "source"),
+]
+
+
+@dataclass(frozen=True)
+class Extra:
+    """An independent published result outside calibration.csv, with its band's rationale."""
+
+    case: Case
+    published: str
+    accept: str
+    source: str
+
+
+EXTRA: list[Extra] = [
+    Extra(banded("vd_slope_aloia2008", vd.aloia_slope, 0.31, 1.01, _fmt("nmol/L per ug/day"), "validation"),
+          "0.66 +/- 0.35 nmol/L per ug/day at 9 weeks (mean dose 86 ug/day)",
+          "0.31 to 1.01 (published mean +/- 1 SD)",
+          "Aloia JF et al. 2008, Am J Clin Nutr 87:1952"),
+    Extra(banded("vd_bolus_roth2012", vd.roth_bolus_rise, 14, 42, _fmt("nmol/L", 1), "validation"),
+          "peak rise 28 nmol/L after 70000 IU once (non-pregnant women, Dhaka, baseline 54 nmol/L)",
+          "14 to 42 (published rise +/- 50%)",
+          "Roth DE et al. 2012, Nutr J 11:114, PMID 23268736"),
 ]
 
 
@@ -109,7 +145,17 @@ def run_case(case: Case, rows: dict[str, dict] | None = None) -> Outcome:
                    bool(case.accept(value)), case.role, row["source"])
 
 
+def run_extra(extra: Extra) -> Outcome:
+    value = extra.case.run(None)
+    return Outcome(extra.case.id, extra.published, extra.accept, extra.case.show(value),
+                   bool(extra.case.accept(value)), extra.case.role, extra.source)
+
+
+def all_ids() -> list[str]:
+    return [c.id for c in CASES] + [e.case.id for e in EXTRA]
+
+
 def validate(ids: list[str] | None = None) -> list[Outcome]:
     rows = calibration_rows()
-    chosen = [c for c in CASES if ids is None or c.id in ids]
-    return [run_case(c, rows) for c in chosen]
+    out = [run_case(c, rows) for c in CASES if ids is None or c.id in ids]
+    return out + [run_extra(e) for e in EXTRA if ids is None or e.case.id in ids]

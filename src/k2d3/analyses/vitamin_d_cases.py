@@ -126,3 +126,20 @@ def crohn_absorption_pct(params=None) -> float:
                 1, params, times=[0, 0.5])
         values.append(excess(r, "d3_nmol_l")[-1])
     return 100.0 * (values[0] / values[1] - 1.0)
+
+
+def aloia_slope(params=None) -> float:
+    """Aloia 2008: adults given D3 (mean 86 ug/day) for 9 weeks from a winter baseline
+    (about 50 nmol/L, approximate); rise in 25(OH)D per ug/day."""
+    subject = Subject(age=55, weight_kg=75, baseline_25ohd_nmol_l=50)
+    r = run(subject, [{"compound": "D3", "dose": "86 ug", "every": D3_DAILY}], 63, params, times=[0, 63])
+    return float(excess(r, "ohd25_nmol_l")[-1] / 86.0)
+
+
+def roth_bolus_rise(params=None) -> float:
+    """Roth 2012: 34 non-pregnant women in Dhaka, 70000 IU once, baseline 54 nmol/L; peak rise
+    of 25(OH)D (nmol/L). Age and body size approximate (25 y, 50 kg, 152 cm)."""
+    subject = Subject(age=25, weight_kg=50, height_cm=152, baseline_25ohd_nmol_l=54, skin_type=4)
+    r = run(subject, [{"compound": "D3", "dose": "70000 IU", "on_days": [0]}], 60, params,
+            times=np.arange(0, 60.5, 0.5))
+    return float(excess(r, "ohd25_nmol_l").max())

@@ -71,7 +71,8 @@ def uv_index(sun: Sun, day: float) -> float:
     zenith = math.radians(abs(sun.latitude - declination))
     if zenith >= math.pi / 2:
         return 0.0
-    return _p("uvi_clear_sky_scale") * math.cos(zenith) ** _p("uvi_cos_exponent")
+    ozone = (_p("ozone_column_du") / 300.0) ** _p("uvi_ozone_exponent")
+    return _p("uvi_clear_sky_scale") * math.cos(zenith) ** _p("uvi_cos_exponent") * ozone
 
 
 def skin_d3_nmol(sun: Sun, subject: Subject, day: float) -> float:

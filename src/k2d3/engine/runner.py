@@ -37,7 +37,8 @@ def flush_denormals(rr) -> None:
 
     Emptied depots decay towards 1e-300 and round-off makes some of them slightly negative;
     CVODE's corrector then fails to converge on restart (seen here at about day 48 of daily
-    dosing). Amounts this small are twelve orders below any level the model reports.
+    dosing); so does a dose of a subnormal amount. Amounts this small are twelve orders
+    below any level the model reports, and below the integrator's absolute tolerance.
     """
     x = rr.model.getFloatingSpeciesAmounts()
     tiny = np.abs(x) < 1e-12

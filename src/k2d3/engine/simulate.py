@@ -94,9 +94,9 @@ def _integrate(rr, groups, out_h: np.ndarray, horizon: float, names: list[str]) 
         while k < out_h.size and out_h[k] <= a + 1e-9:
             rows[k] = [rr[n] for n in names]
             k += 1
-        flush_denormals(rr)
         for depot, amount in dose_at.get(a, {}).items():
             rr[depot] = rr[depot] + amount
+        flush_denormals(rr)
         inside = [t for t in out_h[k:] if t < b - 1e-9]
         res = rr.simulate(times=[a, *inside, b], selections=selections)
         for j in range(len(inside)):
