@@ -57,3 +57,11 @@ def test_observable_names_carry_their_unit():
     for name, obs in observables.observables().items():
         suffix = obs.unit.lower().replace("/", "_").replace(" ", "")
         assert name.endswith(suffix), (name, obs.unit)
+
+
+def test_docs_model_lists_every_parameter():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "model.md").read_text()
+    missing = [n for n in TABLE if f"`{n}`" not in doc]
+    assert missing == [], "regenerate the table: python scripts/parameter_table.py"
