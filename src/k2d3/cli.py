@@ -33,6 +33,8 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
             return str(v)
+        if abs(v) < 1e-9:  # integrator round-off around an empty pool
+            return "0"
         return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
     return str(v)
 
