@@ -136,6 +136,24 @@ def export_sbml(out: Path = typer.Argument(Path("k2d3.xml"), help="output SBML f
     _out.print(f"wrote {out}")
 
 
+@app.command("foods")
+def list_foods(search: Optional[str] = typer.Argument(None, help="part of a food name, alias or group")) -> None:
+    """The food composition table (per 100 g), or the foods matching SEARCH."""
+    from k2d3.inputs import foods
+
+    hits = foods.search(search)
+    t = Table(title=f"k2d3 foods ({len(hits)} of {len(foods.foods())}), per 100 g")
+    cols = ["D3 ug", "D2 ug", "K1 ug", "MK-4 ug", "MK-7 ug", "MK-8/9 ug", "Ca mg", "fat g"]
+    for col in ("food", "group", *cols, "source"):
+        t.add_column(col, overflow="fold")
+    for f in hits:
+        mk89 = [v for v in (f.per_100g["mk8_ug"], f.per_100g["mk9_ug"]) if v is not None]
+        vals = [f.per_100g["d3_ug"], f.per_100g["d2_ug"], f.per_100g["k1_ug"], f.per_100g["mk4_ug"],
+                f.per_100g["mk7_ug"], sum(mk89) if mk89 else None, f.calcium_mg, f.fat_g]
+        t.add_row(f.name, f.group, *(_fmt(v) for v in vals), f.source[:80])
+    _out.print(t)
+
+
 @app.command("observables")
 def list_observables() -> None:
     """The observables: name (with unit), description, reference range, evidence level."""

@@ -10,8 +10,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from k2d3.inputs import compounds
-from k2d3.inputs.regimen import Regimen, Sun, Supplement
+from k2d3.inputs import compounds, foods
+from k2d3.inputs.regimen import DietItem, Regimen, Schedule, Sun, Supplement
 from k2d3.inputs.subject import Subject
 from k2d3.model.build import parameters
 
@@ -43,7 +43,7 @@ def fat_factor(compound: str, fat_g: float | None) -> float:
     return rel0 + (1.0 - rel0) * g / (g + _p("fat_half_g"))
 
 
-def _supplement_times(s: Supplement, horizon_h: float) -> list[float]:
+def _times(s: Schedule, horizon_h: float) -> list[float]:
     """Dose times in hours before the horizon (a dose at the horizon has no effect)."""
     if s.on_days is not None:
         return sorted(d * HOURS_PER_DAY for d in s.on_days if d * HOURS_PER_DAY < horizon_h)
@@ -59,7 +59,35 @@ def supplement_doses(s: Supplement, horizon_h: float) -> list[Dose]:
     amount = s.dose_nmol * fat_factor(c.name, s.with_meal_fat_g)
     if c.name == "D2":
         amount *= _p("rel_potency_d2")
-    return [Dose(t, c.target, amount, c.name) for t in _supplement_times(s, horizon_h)]
+    return [Dose(t, c.target, amount, c.name) for t in _times(s, horizon_h)]
+
+
+def food_matrix_factor(compound: str) -> float:
+    """Absorption from a food relative to a supplement: lower for K1 bound in vegetables
+    (4.7% vs 13%); no difference is assumed for the other forms."""
+    if compound == "K1":
+        return _p("f_abs_k1_food") / _p("f_abs_k1")
+    return 1.0
+
+
+def diet_doses(item: DietItem, horizon_h: float) -> list[Dose]:
+    """The vitamins in a portion of food as doses; the food's own fat (plus any stated
+    meal fat) sets the fat factor."""
+    food = foods.foods()[item.food]
+    fat = (food.fat_g or 0.0) * item.grams / 100.0 + (item.with_meal_fat_g or 0.0)
+    times = _times(item, horizon_h)
+    out = []
+    for column, compound in foods.NUTRIENTS.items():
+        ug = food.per_100g[column]
+        if not ug:
+            continue
+        c = compounds.compounds()[compound]
+        amount = ug * item.grams / 100.0 * 1000.0 / c.molar_mass_g_mol
+        amount *= fat_factor(c.name, fat) * food_matrix_factor(c.name)
+        if c.name == "D2":
+            amount *= _p("rel_potency_d2")
+        out += [Dose(t, c.target, amount, c.name) for t in times]
+    return out
 
 
 def uv_index(sun: Sun, day: float) -> float:
@@ -110,6 +138,8 @@ def doses(regimen: Regimen, subject: Subject, horizon_h: float) -> list[Dose]:
     out: list[Dose] = []
     for s in regimen.supplements:
         out += supplement_doses(s, horizon_h)
+    for item in regimen.diet:
+        out += diet_doses(item, horizon_h)
     if regimen.sun is not None and regimen.sun.minutes_per_day > 0:
         out += sun_doses(regimen.sun, subject, horizon_h)
     return sorted(out, key=lambda d: d.time_h)
@@ -129,6 +159,12 @@ def mean_daily_intake_ug(regimen: Regimen, horizon_h: float) -> dict[str, float]
     out: dict[str, float] = defaultdict(float)
     for s in regimen.supplements:
         c = compounds.compounds()[s.compound]
-        n = len(_supplement_times(s, horizon_h))
+        n = len(_times(s, horizon_h))
         out[c.name] += n * s.dose_nmol * c.molar_mass_g_mol / 1000.0 / days
+    for item in regimen.diet:
+        food = foods.foods()[item.food]
+        n = len(_times(item, horizon_h))
+        for column, compound in foods.NUTRIENTS.items():
+            if food.per_100g[column]:
+                out[compound] += n * food.per_100g[column] * item.grams / 100.0 / days
     return dict(out)

@@ -12,17 +12,15 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from k2d3.errors import InputError
-from k2d3.inputs import compounds, units
+from k2d3.inputs import compounds, foods, units
 from k2d3.inputs._schema import Strict, build
 from k2d3.inputs.subject import Subject
 
 
-class Supplement(Strict):
-    """A dose of one compound on a schedule: ``every`` (from ``start_day`` to ``stop_day``)
-    or on the listed ``on_days``."""
+class Schedule(Strict):
+    """When something is taken: ``every`` (from ``start_day`` to ``stop_day``) or on the
+    listed ``on_days``. Shared by supplements and foods."""
 
-    compound: str
-    dose: str | float
     every: str | float | None = None
     on_days: list[float] | None = None
     start_day: float = Field(0, ge=0)
@@ -30,15 +28,8 @@ class Supplement(Strict):
     with_meal_fat_g: float | None = Field(None, ge=0, le=200,
                                           description="fat in the meal the dose is taken with")
 
-    @field_validator("compound")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return compounds.find(v, "compound").name
-
     @model_validator(mode="after")
     def _schedule(self):
-        c = compounds.compounds()[self.compound]
-        units.amount_nmol(self.dose, "dose", c.molar_mass_g_mol, c.iu_per_ug, c.name)
         if self.every is None and self.on_days is None:
             raise InputError("every", "give 'every' (e.g. '1 day') or 'on_days' (e.g. [0])")
         if self.every is not None and self.on_days is not None:
@@ -52,13 +43,42 @@ class Supplement(Strict):
         return self
 
     @property
+    def every_hours(self) -> float | None:
+        return None if self.every is None else units.duration_hours(self.every, "every")
+
+
+class Supplement(Schedule):
+    """A dose of one compound on a schedule."""
+
+    compound: str
+    dose: str | float
+
+    @field_validator("compound")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return compounds.find(v, "compound").name
+
+    @model_validator(mode="after")
+    def _dose(self):
+        self.dose_nmol  # parses the dose, or fails naming the field
+        return self
+
+    @property
     def dose_nmol(self) -> float:
         c = compounds.compounds()[self.compound]
         return units.amount_nmol(self.dose, "dose", c.molar_mass_g_mol, c.iu_per_ug, c.name)
 
-    @property
-    def every_hours(self) -> float | None:
-        return None if self.every is None else units.duration_hours(self.every, "every")
+
+class DietItem(Schedule):
+    """A portion of a food from the food table on a schedule; its own fat counts as meal fat."""
+
+    food: str
+    grams: float = Field(gt=0, le=5000)
+
+    @field_validator("food")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return foods.find(v, "food").name
 
 
 class Sun(Strict):
@@ -80,9 +100,10 @@ class Sun(Strict):
 
 
 class Regimen(Strict):
-    """Supplements and sun (later: foods and medications), plus optional subject and days."""
+    """Supplements, foods and sun, plus optional subject and days."""
 
     supplements: list[Supplement] = Field(default_factory=list)
+    diet: list[DietItem] = Field(default_factory=list)
     sun: Sun | None = None
     subject: Subject | None = None
     days: float | None = Field(None, gt=0, le=365 * 100)
