@@ -18,6 +18,7 @@ from k2d3.model.build import parameters
 HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.25
 _VITAMIN_K = ("K1", "MK-4", "MK-7", "MK-8", "MK-9")
+FAT_SOLUBLE = ("D3", "D2", "calcifediol", *_VITAMIN_K)
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,13 @@ def _times(s: Schedule, horizon_h: float) -> list[float]:
 
 def supplement_doses(s: Supplement, horizon_h: float) -> list[Dose]:
     c = compounds.compounds()[s.compound]
-    amount = s.dose_nmol * fat_factor(c.name, s.with_meal_fat_g)
+    amount = s.dose_nmol * c.amount_scale
+    if c.name in FAT_SOLUBLE:
+        amount *= fat_factor(c.name, s.with_meal_fat_g)
     if c.name == "D2":
         amount *= _p("rel_potency_d2")
+    if c.name == "calcium" and s.form == "citrate":
+        amount *= _p("ca_citrate_rel_absorption")
     return [Dose(t, c.target, amount, c.name) for t in _times(s, horizon_h)]
 
 
@@ -82,11 +87,16 @@ def diet_doses(item: DietItem, horizon_h: float) -> list[Dose]:
         if not ug:
             continue
         c = compounds.compounds()[compound]
-        amount = ug * item.grams / 100.0 * 1000.0 / c.molar_mass_g_mol
+        amount = ug * item.grams / 100.0 * 1000.0 / c.molar_mass_g_mol * c.amount_scale
         amount *= fat_factor(c.name, fat) * food_matrix_factor(c.name)
         if c.name == "D2":
             amount *= _p("rel_potency_d2")
         out += [Dose(t, c.target, amount, c.name) for t in times]
+    if food.calcium_mg:
+        ca = compounds.compounds()["calcium"]
+        nmol = food.calcium_mg * item.grams / 100.0 * 1e6 / ca.molar_mass_g_mol  # mg -> nmol
+        amount = nmol * ca.amount_scale
+        out += [Dose(t, ca.target, amount, "calcium") for t in times]
     return out
 
 
@@ -167,4 +177,6 @@ def mean_daily_intake_ug(regimen: Regimen, horizon_h: float) -> dict[str, float]
         for column, compound in foods.NUTRIENTS.items():
             if food.per_100g[column]:
                 out[compound] += n * food.per_100g[column] * item.grams / 100.0 / days
+        if food.calcium_mg:
+            out["calcium"] += n * food.calcium_mg * 1000.0 * item.grams / 100.0 / days
     return dict(out)

@@ -18,12 +18,16 @@ class Compound:
     iu_per_ug: float | None
     target: str
     source: str
+    amount_scale: float = 1.0  # model units per nmol: 1e-6 where the depot counts mmol
+
 
 
 @functools.cache
 def compounds() -> dict[str, Compound]:
     raw = yaml.safe_load(resources.files("k2d3.inputs").joinpath("data/compounds.yaml").read_text())
-    return {name: Compound(name, e["molar_mass_g_mol"], e.get("iu_per_ug"), e["target"], e["source"])
+    scale = {"nmol": 1.0, "mmol": 1e-6}
+    return {name: Compound(name, e["molar_mass_g_mol"], e.get("iu_per_ug"), e["target"], e["source"],
+                           scale[e.get("amount_unit", "nmol")])
             for name, e in raw.items()}
 
 

@@ -7,6 +7,7 @@ unit fails when the regimen is read, with the field named.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -52,6 +53,8 @@ class Supplement(Schedule):
 
     compound: str
     dose: str | float
+    form: Literal["carbonate", "citrate"] | None = Field(
+        None, description="calcium salt (calcium only; default carbonate)")
 
     @field_validator("compound")
     @classmethod
@@ -61,6 +64,8 @@ class Supplement(Schedule):
     @model_validator(mode="after")
     def _dose(self):
         self.dose_nmol  # parses the dose, or fails naming the field
+        if self.form is not None and self.compound != "calcium":
+            raise InputError("form", f"a salt form applies to calcium only, not {self.compound}")
         return self
 
     @property

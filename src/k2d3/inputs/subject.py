@@ -32,6 +32,11 @@ class Subject(Strict):
                                      description="usual phylloquinone intake from food")
     dietary_menaquinones_ug_day: float = Field(30, ge=0, le=20000,
                                                description="usual long-chain menaquinone intake (cheese, meat)")
+    dietary_calcium_mg_day: float = Field(964.08, ge=0, le=10000,
+                                          description="usual calcium intake from food (default: the 24.055 "
+                                                      "mmol/day of Peterson & Riggs 2010)")
+    menopause_age: float | None = Field(None, ge=30, le=65,
+                                        description="age at menopause (women; default 51)")
 
     @model_validator(mode="before")
     @classmethod
