@@ -23,8 +23,14 @@ FREE = ["ca_abs_vmax", "ca_abs_km", "ca_abs_passive", "ca_endogenous_faecal"]
 REFERENCE_INTAKE = 964.08
 
 
-def steady(params: dict, intake: float):
-    subject = k2d3.Subject(dietary_calcium_mg_day=intake, baseline_25ohd_nmol_l=parameters()["ohd25_ref"].value)
+#: The published steady state is that of relative estrogen 1: a man, or a woman of 41.
+REFERENCE = k2d3.Subject(sex="male", age=41, baseline_25ohd_nmol_l=parameters()["ohd25_ref"].value)
+#: Heaney 1989 studied adult (mostly premenopausal) women.
+WOMEN = k2d3.Subject(sex="female", age=41, baseline_25ohd_nmol_l=parameters()["ohd25_ref"].value)
+
+
+def steady(params: dict, intake: float, subject: k2d3.Subject = WOMEN):
+    subject = subject.model_copy(update={"dietary_calcium_mg_day": intake})
     return k2d3.simulate(subject, k2d3.Regimen(), days=1, times=[0], parameters=params).timecourse.iloc[0]
 
 
@@ -34,7 +40,7 @@ def residuals(log_values: np.ndarray) -> np.ndarray:
     for intake in (200.0, REFERENCE_INTAKE, 2000.0):
         target = 0.45 * math.sqrt(200.0 / intake)
         out.append(steady(p, intake)["ca_absorption_fraction"] / target - 1)
-    ref = steady(p, REFERENCE_INTAKE)
+    ref = steady(p, REFERENCE_INTAKE, REFERENCE)
     out.append(10 * (ref["calcium_mmol_l"] / 2.35 - 1))
     out.append(ref["pth_pmol_l"] / 3.85 - 1)
     print(" ".join(f"{k}={v:.4g}" for k, v in p.items()), "->", np.round(out, 4), file=sys.stderr)

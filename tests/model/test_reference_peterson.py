@@ -63,7 +63,8 @@ def ours(subject, doses=(), times=None):
     return _combine(np.asarray(result), per_volume=False)
 
 
-AT_REFERENCE = k2d3.Subject(baseline_25ohd_nmol_l=build.parameters()["ohd25_ref"].value)
+#: relative estrogen 1 (the published steady state): a man, with 25(OH)D at ohd25_ref
+AT_REFERENCE = k2d3.Subject(sex="male", age=41, baseline_25ohd_nmol_l=build.parameters()["ohd25_ref"].value)
 YEAR = np.linspace(0, 365 * 24, 366)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from k2d3.analyses import bone_cases as bone
 from k2d3.analyses import vitamin_d_cases as vd
 from k2d3.analyses import vitamin_k_cases as vk
 from k2d3.engine.summary import intake_limits
@@ -82,6 +83,28 @@ CASES: list[Case] = [
          lambda v: f"Tmax {v[0]:.1f} h, {100 * v[1]:.0f}% of peak at 48 h", "validation"),
     banded("vk_k1_halflife_novotny2010", vk.novotny_k1_half_life_hours, 2, 12, _fmt("hours", 1),
          "source"),
+    # calcium and bone
+    banded("ca_abs_vs_25ohd_heaney2003", bone.ca_absorption_vs_25ohd_pct, 5, 65, _fmt("%", 1), "validation"),
+    Case("ca_abs_vs_intake_heaney1989", bone.ca_absorption_vs_intake,
+         lambda v: v[0] > v[1] and -0.6 <= v[2] <= -0.4,
+         lambda v: f"{v[0]:.2f} vs {v[1]:.2f}, log-log slope {v[2]:.2f}", "calibration"),
+    banded("pth_plateau_saliba2011", bone.pth_plateau_nmol_l, 45, 90, _fmt("nmol/L", 0), "validation"),
+    Case("range_calcium", lambda p=None: bone.baseline_levels(p)["calcium_mmol_l"], lambda v: 2.2 <= v <= 2.6,
+         _fmt("mmol/L"), "validation"),
+    Case("range_pth", lambda p=None: bone.baseline_levels(p)["pth_pmol_l"], lambda v: 1.6 <= v <= 6.9,
+         _fmt("pmol/L"), "validation"),
+    Case("range_calcitriol", lambda p=None: bone.baseline_levels(p)["calcitriol_pmol_l"], lambda v: 43 <= v <= 144,
+         _fmt("pmol/L", 0), "validation"),
+    Case("range_phosphate", lambda p=None: bone.baseline_levels(p)["phosphate_mmol_l"], lambda v: 0.84 <= v <= 1.45,
+         _fmt("mmol/L"), "validation"),
+    Case("ucoc_knapen2013", bone.knapen_ucoc_pct, lambda v: -65 <= v[0] <= -35 and -10 <= v[1] <= 10,
+         lambda v: f"MK-7 {v[0]:.0f}%, placebo {v[1]:+.0f}%", "calibration"),
+    Case("bmd_knapen2013", bone.knapen_bmd_pct,
+         lambda v: all(v[site][0] > v[site][1] for site in ("lumbar_spine", "femoral_neck")),
+         lambda v: "; ".join(f"{k.replace('_', ' ')} MK-7 {a:+.2f}% vs placebo {b:+.2f}%" for k, (a, b) in v.items()),
+         "validation"),
+    Case("ucoc_jiang2014", bone.jiang_mk4, lambda v: -95 <= v[0] <= -65 and -1 <= v[2] <= 3,
+         lambda v: f"ucOC {v[0]:.1f}%, total OC {v[1]:.1f}%, lumbar spine BMD {v[2]:+.2f}%", "calibration"),
 ]
 
 

@@ -43,6 +43,7 @@ def subject_parameters(subject: Subject) -> dict[str, float]:
         "k1_diet_input": _ug_day_to_nmol_h(subject.dietary_k1_ug_day, "K1") * p["f_abs_k1_food"].value * mal,
         "mkn_diet_input": _ug_day_to_nmol_h(subject.dietary_menaquinones_ug_day, "MK-9") * p["f_abs_mk9"].value * mal,
         "OralCa": subject.dietary_calcium_mg_day / p["ca_molar_mass"].value / 24.0,
+        "menopause_age": subject.menopause_age if subject.menopause_age is not None else p["menopause_age"].value,
     }
 
 
@@ -57,19 +58,33 @@ SETTLE_HOURS = 24.0 * 365.25 * 20
 CUMULATIVE_STORES = {
     "ca_bone_exchangeable": "Q0",
     "ca_bone_nonexchangeable": "QboneInit",
+    "bmd_lumbar_spine": 1.0,
+    "bmd_femoral_neck": 1.0,
+}
+
+#: Day-0 references of the "% change from baseline" observables: parameter <- model value.
+DAY0_REFERENCES = {
+    "ob_day0": "Osteoblast",
+    "oc_day0": "Osteoclast",
+    "ucoc_fraction_day0": "ucoc_fraction",
 }
 
 
 def _reset_stores(rr) -> None:
     for species, value in CUMULATIVE_STORES.items():
-        rr[species] = rr[value]
+        rr[species] = value if isinstance(value, float) else rr[value]
+    for parameter, source in DAY0_REFERENCES.items():
+        rr[parameter] = rr[source]
 
 
 def _steady(rr) -> None:
     """Settle to steady state by a long undosed run: libroadrunner's Newton solver with
     moiety analysis takes ~100 ms here, the run under 1 ms, to the same 1e-10."""
     flush_denormals(rr)
+    rr["age_clock"] = 0.0  # the subject does not age while day 0 is settled
     rr.simulate(0.0, SETTLE_HOURS, 2, selections=["time"])
+    rr.model.setTime(0.0)  # day 0: the clock of the run starts here
+    rr["age_clock"] = 1.0
     _reset_stores(rr)
 
 

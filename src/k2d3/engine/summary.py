@@ -64,12 +64,26 @@ def intake_flags(intake_ug: dict[str, float]) -> list[dict]:
     return flags
 
 
+def level_flags(stats: dict[str, dict]) -> list[dict]:
+    """Alerts of observables.yaml whose threshold the run's maximum crosses (the highest only)."""
+    flags = []
+    for name, obs in observables.observables().items():
+        crossed = [a for a in obs.alerts if stats[name]["max"] > a["above"]]
+        if crossed:
+            a = max(crossed, key=lambda x: x["above"])
+            flags.append({"code": f"{name}_above_{a['above']:g}", "severity": a["severity"],
+                          "message": f"{a['message']} (maximum {stats[name]['max']:.3g} {obs.unit})",
+                          "source": a["source"]})
+    return flags
+
+
 def summarize(result) -> dict:
     horizon = result.days * dosing.HOURS_PER_DAY
     intake = dosing.mean_daily_intake_ug(result.regimen, horizon)
+    stats = observable_stats(result)
     return {
         "days": result.days,
-        "observables": observable_stats(result),
+        "observables": stats,
         "mean_daily_intake_ug": intake,
-        "flags": intake_flags(intake),
+        "flags": intake_flags(intake) + level_flags(stats),
     }
