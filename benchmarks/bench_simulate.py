@@ -14,6 +14,7 @@ import time
 import roadrunner
 
 import k2d3
+from k2d3.engine.runner import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
 from k2d3.model.build import sbml
 
 REPEATS = 7
@@ -32,6 +33,10 @@ def roadrunner_run(rr):
     for day in range(DAYS):
         rr["d3_gut"] = rr["d3_gut"] + D3_NMOL
         rr["mk7_gut"] = rr["mk7_gut"] + MK7_NMOL
+        # without zeroing amounts below 1e-12 nmol CVODE fails on restart (see engine/runner.py)
+        x = rr.model.getFloatingSpeciesAmounts()
+        x[abs(x) < 1e-12] = 0.0
+        rr.model.setFloatingSpeciesAmounts(x)
         rr.simulate(times=[day * 24.0, day * 24.0 + 24.0], selections=["time", "ohd25_nmol_l", "mk7_nmol_l"])
 
 
@@ -54,6 +59,8 @@ def main() -> None:
     k2d3_run(subject, regimen)
     first = time.perf_counter() - t
     rr = roadrunner.RoadRunner(sbml())
+    rr.integrator.relative_tolerance = RELATIVE_TOLERANCE
+    rr.integrator.absolute_tolerance = ABSOLUTE_TOLERANCE
     k_best, k_med = best_of(k2d3_run, subject, regimen)
     r_best, r_med = best_of(roadrunner_run, rr)
     print(f"one subject, {DAYS} days, daily D3 + MK-7 ({REPEATS} repeats)")

@@ -78,7 +78,7 @@ def simulate(
             _fail(exc)
         write_atomic(out / "timecourse.csv", result.timecourse.to_csv())
         write_atomic(out / "summary.json", json.dumps(summary, indent=2))
-        save_figures(result, out, write_atomic)
+        figures = save_figures(result, out, write_atomic)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
@@ -86,7 +86,8 @@ def simulate(
     for flag in summary["flags"]:
         print(f"{flag['severity']}: {flag['message']} (source: {flag['source']})")
     if out is not None:
-        _out.print(f"wrote {out}/timecourse.csv, summary.json, vitamin_d.png, vitamin_k.png")
+        names = ", ".join(["timecourse.csv", "summary.json", *(p.name for p in figures)])
+        print(f"wrote {names} to {out}")
 
 
 @app.command()

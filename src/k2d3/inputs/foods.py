@@ -77,8 +77,11 @@ def find(name: object, field: str = "food") -> Food:
         raise InputError(field, f"expected a food name, got {name!r}")
     hit = _index().get(_key(name))
     if hit is None:
-        close = difflib.get_close_matches(_key(name), list(_index()), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(sorted({_index()[c] for c in close}))}?" if close else ""
+        key = _key(name)
+        contained = [k for k in _index() if k in key or key in k]
+        close = contained or difflib.get_close_matches(key, list(_index()), n=3, cutoff=0.6)
+        names = sorted({_index()[c] for c in close})[:5]
+        hint = f"; did you mean {', '.join(names)}?" if names else ""
         raise InputError(field, f"unknown food {name!r}{hint} (k2d3 foods lists them)")
     return foods()[hit]
 

@@ -14,6 +14,8 @@ from k2d3.model import observables  # noqa: E402
 PANELS = {
     "vitamin_d": ["ohd25_nmol_l", "calcitriol_pmol_l"],
     "vitamin_k": ["k1_nmol_l", "mk4_nmol_l", "mk7_nmol_l", "mk9_nmol_l"],
+    "calcium_bone": ["calcium_mmol_l", "pth_pmol_l", "ucoc_fraction",
+                     "bmd_lumbar_spine_pct_change", "bmd_femoral_neck_pct_change"],
 }
 
 
@@ -50,12 +52,32 @@ def figure_vitamin_k(result):
     return fig
 
 
+def figure_calcium_bone(result):
+    tc = result.timecourse
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
+    for ax, name in zip(axes.flat[:3], PANELS["calcium_bone"][:3]):
+        _panel(ax, tc, name)
+        ax.set_title(observables.observables()[name].label, fontsize=9)
+    ax = axes.flat[3]
+    for name, color in zip(PANELS["calcium_bone"][3:], ("tab:blue", "tab:red")):
+        ax.plot(tc.index, tc[name], label=observables.observables()[name].label, color=color)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_ylabel("BMD change from day 0 (%)")
+    ax.set_title("bone mineral density", fontsize=9)
+    ax.legend(fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("day")
+    fig.tight_layout()
+    return fig
+
+
 def save_figures(result, directory: Path, write) -> list[Path]:
     """Write the standard figures as PNG through ``write(path, bytes)``; returns the paths."""
     import io
 
     paths = []
-    for stem, make in (("vitamin_d", figure_vitamin_d), ("vitamin_k", figure_vitamin_k)):
+    for stem, make in (("vitamin_d", figure_vitamin_d), ("vitamin_k", figure_vitamin_k),
+                       ("calcium_bone", figure_calcium_bone)):
         fig = make(result)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)
