@@ -102,3 +102,17 @@ def test_subject_schema_never_raises_anything_but_input_error(data):
         k2d3.Regimen.from_dict({"subject": data})
     except InputError as exc:
         assert exc.field.startswith("subject")
+
+
+@pytest.mark.parametrize("field, value", [("dietary_calcium_mg_day", -1), ("dietary_k1_ug_day", -5),
+                                          ("menopause_age", 20), ("weight_kg", 29)])
+def test_implausible_subjects_are_rejected(field, value):
+    with pytest.raises(InputError) as err:
+        k2d3.Subject.from_dict({field: value})
+    assert err.value.field == f"subject.{field}"
+
+
+def test_salt_form_is_for_calcium_only():
+    with pytest.raises(InputError) as err:
+        k2d3.Regimen.from_dict({"supplements": [{"compound": "D3", "dose": "1 ug", "every": "1 day", "form": "citrate"}]})
+    assert err.value.field == "supplements.0.form"
