@@ -111,13 +111,18 @@ def equilibrate(rr, subject: Subject, overrides: dict[str, float] | None = None)
         _steady(rr)
         return rr["ohd25_nmol_l"] - target
 
-    lo, hi = math.log(1e-4), math.log(1.0)
+    # bracket from the default input, doubling outwards (25(OH)D rises monotonically with it)
+    x0 = math.log(rr["d3_background_input"])
+    step = math.log(2.0)
+    lo, hi = (x0, x0 + step) if gap(x0) < 0 else (x0 - step, x0)
     while gap(hi) < 0:
-        hi += math.log(4.0)
+        lo, hi, step = hi, hi + step, 2 * step
         if hi > math.log(1e6):
             raise InputError("baseline_25ohd_nmol_l", f"{target} nmol/L cannot be a steady state of this model")
-    if gap(lo) > 0:
-        raise InputError("baseline_25ohd_nmol_l", f"{target} nmol/L is below what the model can hold at steady state")
+    while gap(lo) > 0:
+        hi, lo, step = lo, lo - step, 2 * step
+        if lo < math.log(1e-8):
+            raise InputError("baseline_25ohd_nmol_l", f"{target} nmol/L is below what the model can hold at steady state")
     x = brentq(gap, lo, hi, xtol=1e-6, rtol=1e-8)
     rr["d3_background_input"] = math.exp(x)
     _steady(rr)
