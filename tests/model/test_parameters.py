@@ -56,7 +56,7 @@ def test_every_observable_is_an_assignment_in_the_model():
 def test_observable_names_carry_their_unit():
     for name, obs in observables.observables().items():
         suffix = obs.unit.lower().replace("/", "_").replace(" ", "")
-        assert name.endswith(suffix), (name, obs.unit)
+        assert name.endswith(suffix), (name, obs.unit)  # the INR is its own unit
 
 
 def test_docs_model_lists_every_parameter():

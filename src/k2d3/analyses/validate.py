@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from k2d3.analyses import bone_cases as bone
+from k2d3.analyses import coagulation_cases as coag
 from k2d3.analyses import vitamin_d_cases as vd
 from k2d3.analyses import vitamin_k_cases as vk
 from k2d3.engine.summary import intake_limits
@@ -105,6 +106,10 @@ CASES: list[Case] = [
          "validation"),
     Case("ucoc_jiang2014", bone.jiang_mk4, lambda v: -95 <= v[0] <= -65 and -1 <= v[2] <= 3,
          lambda v: f"ucOC {v[0]:.1f}%, total OC {v[1]:.1f}%, lumbar spine BMD {v[2]:+.2f}%", "calibration"),
+    # coagulation (the rest of this subsystem's rows come with the clotting issue)
+    Case("inr_theuwissen2013", coag.theuwissen_dose_response,
+         lambda v: v[0] > v[1] > v[2] and -55 <= v[2] <= -25,
+         lambda v: f"INR change {v[0]:.0f}%, {v[1]:.0f}%, {v[2]:.0f}% at MK-7 10, 20, 45 ug/day", "calibration"),
 ]
 
 
@@ -127,6 +132,11 @@ EXTRA: list[Extra] = [
           "peak rise 28 nmol/L after 70000 IU once (non-pregnant women, Dhaka, baseline 54 nmol/L)",
           "14 to 42 (published rise +/- 50%)",
           "Roth DE et al. 2012, Nutr J 11:114, PMID 23268736"),
+    Extra(Case("inr_schurgers2004_k1_100", lambda p=None: coag.schurgers_k1(p)[0], lambda v: v > -10,
+               _fmt("% INR change", 0), "validation"),
+          "no significant INR change with K1 100 ug/day on oral anticoagulation (row inr_schurgers2004)",
+          "INR falls by less than 10% (k2d3's reading of 'no significant change')",
+          "Schurgers LJ et al. 2004, Blood 104:2682 (PMID 15231565)"),
 ]
 
 

@@ -150,6 +150,9 @@ def doses(regimen: Regimen, subject: Subject, horizon_h: float) -> list[Dose]:
         out += supplement_doses(s, horizon_h)
     for item in regimen.diet:
         out += diet_doses(item, horizon_h)
+    for m in regimen.medications:
+        c = compounds.compounds()[m.drug]
+        out += [Dose(t, c.target, m.dose_nmol * c.amount_scale, c.name) for t in _times(m, horizon_h)]
     if regimen.sun is not None and regimen.sun.minutes_per_day > 0:
         out += sun_doses(regimen.sun, subject, horizon_h)
     return sorted(out, key=lambda d: d.time_h)

@@ -50,6 +50,7 @@ def subject_parameters(subject: Subject) -> dict[str, float]:
 #: Length of the undosed run that settles the state: a hundred times the slowest time
 #: constant of the model (the adipose D3 store of a very obese subject, about 60 days).
 SETTLE_HOURS = 24.0 * 365.25 * 20
+SETTLE_STEPS = (24.0, 24.0 * 30, 24.0 * 365.25, SETTLE_HOURS)
 
 
 #: Stores that integrate a balance and have no steady state of their own: bone mineral
@@ -60,6 +61,8 @@ CUMULATIVE_STORES = {
     "ca_bone_nonexchangeable": "QboneInit",
     "bmd_lumbar_spine": 1.0,
     "bmd_femoral_neck": 1.0,
+    # clotting factor activities are relative to day 0 (set with vkh2_liver_day0 below)
+    "factor_ii": 1.0, "factor_vii": 1.0, "factor_ix": 1.0, "factor_x": 1.0,
 }
 
 #: Day-0 references of the "% change from baseline" observables: parameter <- model value.
@@ -67,6 +70,7 @@ DAY0_REFERENCES = {
     "ob_day0": "Osteoblast",
     "oc_day0": "Osteoclast",
     "ucoc_fraction_day0": "ucoc_fraction",
+    "vkh2_liver_day0": "vkh2_liver",
 }
 
 
@@ -79,10 +83,15 @@ def _reset_stores(rr) -> None:
 
 def _steady(rr) -> None:
     """Settle to steady state by a long undosed run: libroadrunner's Newton solver with
-    moiety analysis takes ~100 ms here, the run under 1 ms, to the same 1e-10."""
-    flush_denormals(rr)
+    moiety analysis takes ~100 ms here, the run a few ms, to the same 1e-10. The run is cut
+    into growing pieces with the denormal flush between them (emptying pools otherwise
+    stall CVODE's corrector, as they do between doses)."""
     rr["age_clock"] = 0.0  # the subject does not age while day 0 is settled
-    rr.simulate(0.0, SETTLE_HOURS, 2, selections=["time"])
+    start = 0.0
+    for end in SETTLE_STEPS:
+        flush_denormals(rr)
+        rr.simulate(start, end, 2, selections=["time"])
+        start = end
     rr.model.setTime(0.0)  # day 0: the clock of the run starts here
     rr["age_clock"] = 1.0
     _reset_stores(rr)

@@ -19,15 +19,19 @@ class Compound:
     target: str
     source: str
     amount_scale: float = 1.0  # model units per nmol: 1e-6 where the depot counts mmol
+    medication: bool = False   # a drug, given under `medications:`
 
 
 
 @functools.cache
 def compounds() -> dict[str, Compound]:
     raw = yaml.safe_load(resources.files("k2d3.inputs").joinpath("data/compounds.yaml").read_text())
-    scale = {"nmol": 1.0, "mmol": 1e-6}
+    def scale(e: dict) -> float:  # depot units per nmol
+        unit = e.get("amount_unit", "nmol")
+        return {"nmol": 1.0, "mmol": 1e-6, "mg": e["molar_mass_g_mol"] * 1e-6}[unit]
+
     return {name: Compound(name, e["molar_mass_g_mol"], e.get("iu_per_ug"), e["target"], e["source"],
-                           scale[e.get("amount_unit", "nmol")])
+                           scale(e), bool(e.get("medication", False)))
             for name, e in raw.items()}
 
 
@@ -45,13 +49,16 @@ def _key(text: str) -> str:
     return text.lower().replace("-", "").replace(" ", "").replace("_", "")
 
 
-def find(name: object, field: str) -> Compound:
-    """The compound called ``name`` (case and dashes ignored), or a one-line error."""
+def find(name: object, field: str, medication: bool = False) -> Compound:
+    """The compound (or, with ``medication``, the drug) called ``name`` (case and dashes
+    ignored), or a one-line error."""
+    kind = "drug" if medication else "compound"
     if not isinstance(name, str):
-        raise InputError(field, f"expected a compound name, got {name!r}")
+        raise InputError(field, f"expected a {kind} name, got {name!r}")
+    known = [n for n, c in compounds().items() if c.medication == medication]
     hit = _aliases().get(_key(name))
-    if hit is None:
-        close = difflib.get_close_matches(name, list(compounds()), n=3, cutoff=0.4)
+    if hit is None or hit not in known:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise InputError(field, f"unknown compound {name!r} (known: {', '.join(compounds())}){hint}")
+        raise InputError(field, f"unknown {kind} {name!r} (known: {', '.join(known)}){hint}")
     return compounds()[hit]

@@ -74,6 +74,28 @@ class Supplement(Schedule):
         return units.amount_nmol(self.dose, "dose", c.molar_mass_g_mol, c.iu_per_ug, c.name)
 
 
+class Medication(Schedule):
+    """A drug on a fixed schedule, e.g. ``{drug: warfarin, dose: 5 mg, every: 1 day}``."""
+
+    drug: str
+    dose: str | float
+
+    @field_validator("drug")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return compounds.find(v, "drug", medication=True).name
+
+    @model_validator(mode="after")
+    def _dose(self):
+        self.dose_nmol
+        return self
+
+    @property
+    def dose_nmol(self) -> float:
+        c = compounds.compounds()[self.drug]
+        return units.amount_nmol(self.dose, "dose", c.molar_mass_g_mol, c.iu_per_ug, c.name)
+
+
 class DietItem(Schedule):
     """A portion of a food from the food table on a schedule; its own fat counts as meal fat."""
 
@@ -109,6 +131,7 @@ class Regimen(Strict):
 
     supplements: list[Supplement] = Field(default_factory=list)
     diet: list[DietItem] = Field(default_factory=list)
+    medications: list[Medication] = Field(default_factory=list)
     sun: Sun | None = None
     subject: Subject | None = None
     days: float | None = Field(None, gt=0, le=365 * 100)

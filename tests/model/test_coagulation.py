@@ -1,0 +1,30 @@
+"""Warfarin, the vitamin K cycle and the INR."""
+import numpy as np
+import pytest
+
+import k2d3
+from k2d3.analyses import coagulation_cases as coag
+from k2d3.errors import InputError
+
+
+def test_no_anticoagulant_means_inr_one_whatever_the_vitamin_k():
+    reg = k2d3.Regimen.from_dict({"supplements": [{"compound": "MK-7", "dose": "360 ug", "every": "1 day"}]})
+    inr = k2d3.simulate(k2d3.Subject(), reg, days=30).timecourse["inr"]
+    assert np.allclose(inr, 1.0, atol=1e-9)
+
+
+def test_warfarin_raises_inr_with_the_delay_of_factor_turnover_and_with_dose():
+    inrs = [coag.warfarin_inr(mg) for mg in (2.5, 5.0, 7.5)]
+    assert 1.0 < inrs[0] < inrs[1] < inrs[2]
+    assert inrs[1] == pytest.approx(2.5, abs=0.1)
+    early = coag.warfarin_inr(5.0, days=1)
+    assert early < 1.3  # factors II and X take days to fall
+
+
+def test_unknown_drug_is_an_input_error():
+    with pytest.raises(InputError) as err:
+        k2d3.Regimen.from_dict({"medications": [{"drug": "aspirin", "dose": "100 mg", "every": "1 day"}]})
+    assert err.value.field == "medications.0.drug" and "warfarin" in err.value.problem
+    with pytest.raises(InputError) as err:
+        k2d3.Regimen.from_dict({"medications": [{"drug": "D3", "dose": "1 mg", "every": "1 day"}]})
+    assert err.value.field == "medications.0.drug"
