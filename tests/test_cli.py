@@ -75,3 +75,13 @@ def test_export_sbml(tmp_path):
     p = k2d3("export-sbml", tmp_path / "m.xml")
     assert p.returncode == 0
     assert "<sbml" in (tmp_path / "m.xml").read_text()[:500]
+
+
+def test_warfarin_example_shows_the_inr_drift_after_mk7():
+    example = EXAMPLE.parent / "warfarin_mk7.yaml"
+    p = k2d3("simulate", example, "--json")
+    assert p.returncode == 0, p.stderr
+    inr = json.loads(p.stdout)["observables"]["inr"]
+    assert inr["baseline"] == pytest.approx(1.0)
+    assert 2.0 < inr["max"] < 3.0          # on warfarin alone
+    assert inr["end"] < 0.8 * inr["max"]   # after six weeks of MK-7
