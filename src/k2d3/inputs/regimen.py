@@ -48,13 +48,36 @@ class Schedule(Strict):
         return None if self.every is None else units.duration_hours(self.every, "every")
 
 
-class Supplement(Schedule):
+class _Dosed(Schedule):
+    """A scheduled dose of one compound; subclasses say which field names it."""
+
+    dose: str | float
+
+    @property
+    def substance(self) -> str:
+        raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _parse_dose(self):
+        self.dose_nmol  # parses the dose, or fails naming the field
+        return self
+
+    @property
+    def dose_nmol(self) -> float:
+        c = compounds.compounds()[self.substance]
+        return units.amount_nmol(self.dose, "dose", c.molar_mass_g_mol, c.iu_per_ug, c.name)
+
+
+class Supplement(_Dosed):
     """A dose of one compound on a schedule."""
 
     compound: str
-    dose: str | float
     form: Literal["carbonate", "citrate"] | None = Field(
         None, description="calcium salt (calcium only; default carbonate)")
+
+    @property
+    def substance(self) -> str:
+        return self.compound
 
     @field_validator("compound")
     @classmethod
@@ -62,38 +85,25 @@ class Supplement(Schedule):
         return compounds.find(v, "compound").name
 
     @model_validator(mode="after")
-    def _dose(self):
-        self.dose_nmol  # parses the dose, or fails naming the field
+    def _form(self):
         if self.form is not None and self.compound != "calcium":
             raise InputError("form", f"a salt form applies to calcium only, not {self.compound}")
         return self
 
-    @property
-    def dose_nmol(self) -> float:
-        c = compounds.compounds()[self.compound]
-        return units.amount_nmol(self.dose, "dose", c.molar_mass_g_mol, c.iu_per_ug, c.name)
 
-
-class Medication(Schedule):
+class Medication(_Dosed):
     """A drug on a fixed schedule, e.g. ``{drug: warfarin, dose: 5 mg, every: 1 day}``."""
 
     drug: str
-    dose: str | float
+
+    @property
+    def substance(self) -> str:
+        return self.drug
 
     @field_validator("drug")
     @classmethod
     def _known(cls, v: str) -> str:
         return compounds.find(v, "drug", medication=True).name
-
-    @model_validator(mode="after")
-    def _dose(self):
-        self.dose_nmol
-        return self
-
-    @property
-    def dose_nmol(self) -> float:
-        c = compounds.compounds()[self.drug]
-        return units.amount_nmol(self.dose, "dose", c.molar_mass_g_mol, c.iu_per_ug, c.name)
 
 
 class DietItem(Schedule):
