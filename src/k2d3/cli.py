@@ -83,6 +83,8 @@ def simulate(
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
     _out.print(_summary_table(summary))
+    for drug, mg in summary["titrated_dose_mg_day"].items():
+        print(f"{drug}: titrated to {mg:g} mg/day during the run-in, then held")
     for flag in summary["flags"]:
         print(f"{flag['severity']}: {flag['message']} (source: {flag['source']})")
     if out is not None:

@@ -28,3 +28,22 @@ def test_unknown_drug_is_an_input_error():
     with pytest.raises(InputError) as err:
         k2d3.Regimen.from_dict({"medications": [{"drug": "D3", "dose": "1 mg", "every": "1 day"}]})
     assert err.value.field == "medications.0.drug"
+
+
+def test_target_inr_is_titrated_weekly_then_held_and_vitamin_k_then_shows_as_drift():
+    reg = k2d3.Regimen.from_dict({"medications": [{"drug": "warfarin", "target_inr": 2.5}],
+                                  "supplements": [{"compound": "MK-7", "dose": "45 ug", "every": "1 day",
+                                                   "start_day": 70}]})
+    r = k2d3.simulate(k2d3.Subject(sex="male", age=60), reg, days=112)
+    dose = r.summary()["titrated_dose_mg_day"]["warfarin"]
+    assert 3.0 < dose < 8.0
+    inr = r.timecourse["inr"]
+    assert inr.loc[56.0] == pytest.approx(2.5, abs=0.15)
+    assert inr.loc[70.0] == pytest.approx(2.5, abs=0.15)   # held dose, no vitamin K yet
+    assert inr.loc[112.0] < 0.75 * inr.loc[70.0]           # MK-7 from day 70 lowers it
+
+
+def test_target_inr_outside_the_clinical_range_is_rejected():
+    with pytest.raises(InputError) as err:
+        k2d3.Regimen.from_dict({"medications": [{"drug": "warfarin", "target_inr": 5}]})
+    assert err.value.field == "medications.0.target_inr"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from k2d3.errors import InputError
-from k2d3.engine import dosing, equilibrium
+from k2d3.engine import dosing, equilibrium, titration
 from k2d3.engine.runner import flush_denormals, runner
 from k2d3.engine.summary import summarize
 from k2d3.inputs.regimen import Regimen
@@ -36,6 +36,7 @@ class Result:
     days: float
     doses: list[dosing.Dose] = field(repr=False)
     parameters: dict[str, float] = field(repr=False)
+    titrated_dose_mg: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """Per observable: baseline, end, min, max, time in the reference range (fraction),
@@ -72,6 +73,9 @@ def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
     if not math.isfinite(days) or days <= 0:
         raise InputError("days", f"must be a positive number, got {days!r}")
     out_days = _output_times(days, times)
+    regimen, titrated = titration.titrate(
+        subject, regimen,
+        lambda trial, d: simulate(subject, trial, days=d, times=[d], parameters=parameters).timecourse["inr"].iloc[-1])
     horizon = days * HOURS_PER_DAY
     dose_list = dosing.doses(regimen, subject, horizon)
 
@@ -83,7 +87,7 @@ def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
     names = observables.names()
     rows = _integrate(rr, dosing.grouped(dose_list), out_days * HOURS_PER_DAY, horizon, names)
     frame = pd.DataFrame(rows, index=pd.Index(out_days, name="day"), columns=names)
-    return Result(frame, subject, regimen, days, dose_list, params)
+    return Result(frame, subject, regimen, days, dose_list, params, titrated)
 
 
 def _integrate(rr, groups, out_h: np.ndarray, horizon: float, names: list[str]) -> np.ndarray:

@@ -85,5 +85,6 @@ def summarize(result) -> dict:
         "days": result.days,
         "observables": stats,
         "mean_daily_intake_ug": intake,
+        "titrated_dose_mg_day": dict(result.titrated_dose_mg),
         "flags": intake_flags(intake) + level_flags(stats),
     }

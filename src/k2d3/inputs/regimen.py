@@ -92,13 +92,32 @@ class Supplement(_Dosed):
 
 
 class Medication(_Dosed):
-    """A drug on a fixed schedule, e.g. ``{drug: warfarin, dose: 5 mg, every: 1 day}``."""
+    """A drug on a schedule: a fixed dose, ``{drug: warfarin, dose: 5 mg, every: 1 day}``,
+    or a target, ``{drug: warfarin, target_inr: 2.5}``, for which the engine titrates the
+    daily dose during a run-in (weekly adjustments) and then holds it."""
 
     drug: str
+    dose: str | float | None = None
+    every: str | float | None = "1 day"
+    target_inr: float | None = Field(None, ge=1.5, le=4.5)
 
     @property
     def substance(self) -> str:
         return self.drug
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dose_or_target(cls, data):
+        if isinstance(data, dict):
+            if data.get("target_inr") is not None and data.get("dose") is not None:
+                raise InputError("target_inr", "give either a fixed 'dose' or a 'target_inr', not both")
+            if data.get("target_inr") is None and data.get("dose") is None:
+                raise InputError("dose", "give a 'dose' (e.g. '5 mg') or a 'target_inr' (e.g. 2.5)")
+        return data
+
+    @property
+    def dose_nmol(self) -> float:
+        return 0.0 if self.dose is None else super().dose_nmol
 
     @field_validator("drug")
     @classmethod
