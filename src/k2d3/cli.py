@@ -69,7 +69,10 @@ def simulate(
         result = k2d3.simulate(None, regimen, days=days)
     except InputError as exc:
         _fail(exc)
+    from k2d3.analyses.safety import vka_warnings
+
     summary = result.summary()
+    summary["flags"] += vka_warnings(result)
     if out is not None:
         try:
             if out.exists() and not out.is_dir():

@@ -47,3 +47,18 @@ def test_target_inr_outside_the_clinical_range_is_rejected():
     with pytest.raises(InputError) as err:
         k2d3.Regimen.from_dict({"medications": [{"drug": "warfarin", "target_inr": 5}]})
     assert err.value.field == "medications.0.target_inr"
+
+
+def test_vitamin_k_on_warfarin_warns_with_the_expected_inr_change():
+    from k2d3.analyses.safety import vka_warnings
+
+    reg = k2d3.Regimen.from_dict({"medications": [{"drug": "warfarin", "dose": "5 mg", "every": "1 day"}],
+                                  "supplements": [{"compound": "MK-7", "dose": "45 ug", "every": "1 day",
+                                                   "start_day": 56}]})
+    r = k2d3.simulate(k2d3.Subject(sex="male", age=60), reg, days=98)
+    [w] = vka_warnings(r)
+    assert w["code"] == "vka_vitamin_k_change" and "clinician" in w["message"]
+    assert "-" in w["message"].split("(")[1]  # the INR falls
+    # no antagonist, or no vitamin K: no warning
+    assert vka_warnings(k2d3.simulate(k2d3.Subject(), k2d3.Regimen.from_dict(
+        {"supplements": [{"compound": "MK-7", "dose": "45 ug", "every": "1 day"}]}), days=10)) == []
