@@ -65,3 +65,10 @@ def test_docs_model_lists_every_parameter():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "model.md").read_text()
     missing = [n for n in TABLE if f"`{n}`" not in doc]
     assert missing == [], "regenerate the table: python scripts/parameter_table.py"
+
+
+def test_calcium_molar_mass_is_the_same_in_the_model_and_the_compound_table():
+    # the model needs it for urine calcium in mg/day; the inputs for doses
+    from k2d3.inputs import compounds
+
+    assert TABLE["ca_molar_mass"].value == compounds.compounds()["calcium"].molar_mass_g_mol

@@ -87,15 +87,14 @@ def diet_doses(item: DietItem, horizon_h: float) -> list[Dose]:
         if not ug:
             continue
         c = compounds.compounds()[compound]
-        amount = ug * item.grams / 100.0 * 1000.0 / c.molar_mass_g_mol * c.amount_scale
+        amount = c.nmol(ug * item.grams / 100.0) * c.amount_scale
         amount *= fat_factor(c.name, fat) * food_matrix_factor(c.name)
         if c.name == "D2":
             amount *= _p("rel_potency_d2")
         out += [Dose(t, c.target, amount, c.name) for t in times]
     if food.calcium_mg:
         ca = compounds.compounds()["calcium"]
-        nmol = food.calcium_mg * item.grams / 100.0 * 1e6 / ca.molar_mass_g_mol  # mg -> nmol
-        amount = nmol * ca.amount_scale
+        amount = ca.nmol(1000.0 * food.calcium_mg * item.grams / 100.0) * ca.amount_scale
         out += [Dose(t, ca.target, amount, "calcium") for t in times]
     return out
 
@@ -124,7 +123,7 @@ def skin_d3_nmol(sun: Sun, subject: Subject, day: float) -> float:
     age_factor = max(0.0, 1.0 - _p("skin_synthesis_decline_per_decade") * decades)
     iu = _p("iu_per_med_whole_body") * sun.skin_fraction * med_fraction * age_factor
     d3 = compounds.compounds()["D3"]
-    return iu / d3.iu_per_ug * 1000.0 / d3.molar_mass_g_mol
+    return d3.nmol(iu / d3.iu_per_ug)
 
 
 def _sun_days(sun: Sun, n_days: int) -> list[int]:
@@ -173,7 +172,7 @@ def mean_daily_intake_ug(regimen: Regimen, horizon_h: float) -> dict[str, float]
     for s in regimen.supplements:
         c = compounds.compounds()[s.compound]
         n = len(_times(s, horizon_h))
-        out[c.name] += n * s.dose_nmol * c.molar_mass_g_mol / 1000.0 / days
+        out[c.name] += n * c.ug(s.dose_nmol) / days
     for item in regimen.diet:
         food = foods.foods()[item.food]
         n = len(_times(item, horizon_h))

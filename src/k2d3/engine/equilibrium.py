@@ -24,7 +24,7 @@ _MALABSORPTION = {"none": None, "crohn": "malabsorption_crohn",
 
 
 def _ug_day_to_nmol_h(ug_day: float, compound: str) -> float:
-    return ug_day * 1000.0 / compounds.compounds()[compound].molar_mass_g_mol / 24.0
+    return compounds.compounds()[compound].nmol(ug_day) / 24.0
 
 
 def subject_parameters(subject: Subject) -> dict[str, float]:
@@ -42,7 +42,7 @@ def subject_parameters(subject: Subject) -> dict[str, float]:
         "malabsorption_factor_k": mal,
         "k1_diet_input": _ug_day_to_nmol_h(subject.dietary_k1_ug_day, "K1") * p["f_abs_k1_food"].value * mal,
         "mkn_diet_input": _ug_day_to_nmol_h(subject.dietary_menaquinones_ug_day, "MK-9") * p["f_abs_mk9"].value * mal,
-        "OralCa": subject.dietary_calcium_mg_day / p["ca_molar_mass"].value / 24.0,
+        "OralCa": _ug_day_to_nmol_h(1000.0 * subject.dietary_calcium_mg_day, "calcium") * 1e-6,  # mmol/h
         "menopause_age": subject.menopause_age if subject.menopause_age is not None else p["menopause_age"].value,
     }
 

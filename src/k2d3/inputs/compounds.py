@@ -21,6 +21,14 @@ class Compound:
     amount_scale: float = 1.0  # model units per nmol: 1e-6 where the depot counts mmol
     medication: bool = False   # a drug, given under `medications:`
 
+    def nmol(self, ug: float) -> float:
+        """Micrograms of this compound as nmol."""
+        return ug * 1000.0 / self.molar_mass_g_mol
+
+    def ug(self, nmol: float) -> float:
+        """nmol of this compound as micrograms."""
+        return nmol * self.molar_mass_g_mol / 1000.0
+
 
 
 @functools.cache
