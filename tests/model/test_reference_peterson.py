@@ -14,6 +14,7 @@ import roadrunner
 
 import k2d3
 from k2d3.engine import equilibrium
+from k2d3.engine.simulate import _integrate
 from k2d3.model import build
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "BIOMD0000000613.xml"
@@ -41,26 +42,14 @@ def reference(oral_ca_factor=1.0, times=None, teriparatide=False):
 
 
 def ours(subject, doses=(), times=None):
+    """k2d3's model, settled and dosed by the engine's own segment integration."""
     rr = roadrunner.RoadRunner(build.sbml())
     equilibrium.equilibrate(rr, subject)
-    # integrate between dose times (as the engine does), reading the output grid
-    grid = list(times)
-    result = []
-    boundaries = sorted({0.0, grid[-1], *(w for w, _, _ in doses)})
-    k = 0
-    for a, b in zip(boundaries[:-1], boundaries[1:]):
-        while k < len(grid) and grid[k] <= a + 1e-9:
-            result.append([rr[n] for n in OURS]); k += 1
-        for when, species, amount in doses:
-            if when == a:
-                rr[species] = rr[species] + amount
-        inside = [t for t in grid[k:] if t < b - 1e-9]
-        res = rr.simulate(times=[a, *inside, b], selections=["time", *OURS])
-        for j in range(len(inside)):
-            result.append(list(res[j + 1, 1:])); k += 1
-    while k < len(grid):
-        result.append([rr[n] for n in OURS]); k += 1
-    return _combine(np.asarray(result), per_volume=False)
+    groups = sorted({(when, (species, amount)) for when, species, amount in doses})
+    groups = [(when, dict([item])) for when, item in groups]
+    grid = np.asarray(times, dtype=float)
+    values = _integrate(rr, groups, grid, float(grid[-1]), OURS)
+    return _combine(values, per_volume=False)
 
 
 #: relative estrogen 1 (the published steady state): a man, with 25(OH)D at ohd25_ref
