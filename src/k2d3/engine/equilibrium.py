@@ -44,6 +44,10 @@ def subject_parameters(subject: Subject) -> dict[str, float]:
         "mkn_diet_input": _ug_day_to_nmol_h(subject.dietary_menaquinones_ug_day, "MK-9") * p["f_abs_mk9"].value * mal,
         "OralCa": _ug_day_to_nmol_h(1000.0 * subject.dietary_calcium_mg_day, "calcium") * 1e-6,  # mmol/h
         "menopause_age": subject.menopause_age if subject.menopause_age is not None else p["menopause_age"].value,
+        # metabolic.ant: glycaemic status and measured values (0 = not measured)
+        "glycaemic_status": 2.0 if subject.type2_diabetes else 1.0 if subject.prediabetes else 0.0,
+        "fpg_measured_mg_dl": subject.fasting_glucose_mg_dl or 0.0,
+        "hba1c_measured_pct": subject.hba1c_pct or 0.0,
     }
 
 
@@ -63,6 +67,10 @@ CUMULATIVE_STORES = {
     "bmd_femoral_neck": 1.0,
     # clotting factor activities are relative to day 0 (set with vkh2_liver_day0 below)
     "factor_ii": 1.0, "factor_vii": 1.0, "factor_ix": 1.0, "factor_x": 1.0,
+    # metabolic indices are relative to day 0 (their targets use the day-0 references below);
+    # HbA1c then starts at the value its day-0 mean glucose sustains
+    "inflammation": 1.0, "insulin_resistance": 1.0, "beta_function": 1.0,
+    "hba1c": "hba1c_target",
 }
 
 #: Day-0 references of the "% change from baseline" observables: parameter <- model value.
@@ -71,7 +79,19 @@ DAY0_REFERENCES = {
     "oc_day0": "Osteoclast",
     "ucoc_fraction_day0": "ucoc_fraction",
     "vkh2_liver_day0": "vkh2_liver",
+    "ohd25_day0": "ohd25_nmol_l",
+    "vkh2_ext_day0": "vkh2_ext",
+    "calcitriol_day0": "C8",
 }
+
+
+def _check_glycaemic_baseline(rr, subject: Subject) -> None:
+    """HOMA1 (metabolic.ant) holds only for fasting glucose above its 63 mg/dL offset."""
+    fpg, offset = rr["fpg_base"], rr["homa_b_glucose_offset"]
+    if fpg <= offset:
+        field = "fasting_glucose_mg_dl" if subject.fasting_glucose_mg_dl else "hba1c_pct"
+        raise InputError(field, f"gives a fasting glucose of {fpg:.0f} mg/dL; the glucose model (HOMA1) "
+                                f"needs more than {offset:.0f} mg/dL")
 
 
 def _reset_stores(rr) -> None:
@@ -110,6 +130,7 @@ def equilibrate(rr, subject: Subject, overrides: dict[str, float] | None = None)
         values[name] = float(v)
     for name, v in values.items():
         rr[name] = v
+    _check_glycaemic_baseline(rr, subject)
     target = subject.baseline_25ohd_nmol_l
     if target is None:
         _steady(rr)
