@@ -1,12 +1,16 @@
 """Calibrate the osteocalcin carboxylation constants of calcium_bone.ant.
 
-oc_ggcx_k, oc_ggcx_hill, oc_bone_binding and f_liver_mk4 (the liver's share of MK-4, for
-which no human data exist) are fitted jointly to: the placebo %ucOC of
-Rasekhi 2015 (43.8%), the ucOC fall with MK-7 180 ug/day over 3 years of Knapen 2013
-(-50%), and the ucOC and total osteocalcin falls with MK-4 45 mg/day over a year of Jiang
-2014 (-82.3%, -38.7%). These rows are calibration rows in docs/validation.md; the K1 arm of
-Rasekhi 2015 stays an independent check. oc_serum_ref then scales total osteocalcin to
-22 ng/mL in the Knapen population (assumed, see parameters.yaml).
+oc_bone_binding, f_liver_k1, oc_ggcx_hill and f_liver_mk4 (the liver's shares of K1 and
+MK-4, for which no human data exist) are solved in turn, each a one-dimensional root,
+over two sweeps (from an earlier run's values), for: the %ucOC of both arms of Rasekhi 2015 (placebo 43.8%, K1
+1000 ug/day 17.97%), the ucOC fall with MK-7 180 ug/day over 3 years of Knapen 2013
+(-50%) and the ucOC fall with MK-4 45 mg/day over a year of Jiang 2014 (-82.3%); Jiang's
+total osteocalcin fall (-38.7%) is printed as a check. These rows are calibration rows in
+docs/validation.md. oc_ggcx_k stays at its earlier fitted value: the fit lies where
+carboxylation is nearly complete, serum ucOC is a power of the hydroquinone and only
+oc_ggcx_k^hill/(1 - oc_bone_binding) is identifiable, so binding alone is fitted.
+oc_serum_ref then scales total osteocalcin to 22 ng/mL in the Knapen population
+(assumed, see parameters.yaml).
 Run:  python scripts/calibrate_osteocalcin.py
 """
 from __future__ import annotations
@@ -14,35 +18,64 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import brentq
 
 from k2d3.analyses import bone_cases as cases
 
-FREE = ["oc_ggcx_k", "oc_ggcx_hill", "oc_bone_binding", "f_liver_mk4"]
+SWEEPS = 2
+
+
+def _logit(v: float) -> float:
+    return float(np.log(v / (1 - v)))
 
 
 def _logistic(v: float) -> float:
     return float(1 / (1 + np.exp(-v)))
 
 
-def residuals(x: np.ndarray) -> np.ndarray:
-    p = {"oc_ggcx_k": float(np.exp(x[0])), "oc_ggcx_hill": float(np.exp(x[1])),
-         "oc_bone_binding": _logistic(x[2]), "f_liver_mk4": _logistic(x[3])}
-    placebo_pct = cases.rasekhi_ucoc_pct(p)[1]
-    knapen = cases.knapen_ucoc_pct(p)[0]
-    jiang_uc, jiang_total, _ = cases.jiang_mk4(p)
-    # total osteocalcin is not a banded row: it counts half
-    out = np.array([placebo_pct / 43.8 - 1, knapen / -50.0 - 1, jiang_uc / -82.3 - 1, 0.5 * (jiang_total / -38.7 - 1)])
-    print(" ".join(f"{k}={v:.4g}" for k, v in p.items()), "->", np.round(out, 4), file=sys.stderr)
-    return out
+def _solve(p: dict, name: str, target, lo: float, hi: float, logit: bool = False) -> None:
+    """Set p[name] so that target(p) == 0 (a one-dimensional root, on the logit scale for
+    fractions near 1)."""
+    def gap(x: float) -> float:
+        p[name] = _logistic(x) if logit else x
+        g = target(p)
+        print(f"  {name}={p[name]:.6g} -> {g:+.4f}", file=sys.stderr)
+        return g
+    a, b = (_logit(lo), _logit(hi)) if logit else (lo, hi)
+    x = brentq(gap, a, b, xtol=1e-4)
+    p[name] = _logistic(x) if logit else x
+
+
+def _odds(pct: float) -> float:
+    return pct / (100.0 - pct)
+
+
+#: Rasekhi 2015: odds of ucOC in the placebo arm over the K1 arm (43.8% vs 17.97%).
+RASEKHI_ODDS_RATIO = _odds(43.8) / _odds(17.97)
 
 
 def main() -> None:
-    x0 = np.array([np.log(0.0018), np.log(0.43), 3.0, 0.0])
-    fit = least_squares(residuals, x0, diff_step=0.02, max_nfev=200)
-    x = fit.x
-    print(f"oc_ggcx_k: {np.exp(x[0]):.5g}\noc_ggcx_hill: {np.exp(x[1]):.5g}\n"
-          f"oc_bone_binding: {_logistic(x[2]):.5g}\nf_liver_mk4: {_logistic(x[3]):.5g}")
+    # Near-complete carboxylation makes serum ucOC a power of the hydroquinone, scaled by
+    # 1/(1 - binding): the K1 arm's odds ratio and the relative ucOC falls do not depend on
+    # binding, so f_liver_k1, the Hill power and f_liver_mk4 are solved first and binding
+    # last, for the placebo level. Start: an earlier run of this script.
+    p = {"oc_bone_binding": 0.99997, "f_liver_k1": 0.75, "oc_ggcx_hill": 0.537, "f_liver_mk4": 0.9885}
+    for sweep in range(SWEEPS):
+        _solve(p, "f_liver_k1", lambda q: np.log(_odds(cases.rasekhi_ucoc_pct(q)[1]) / _odds(cases.rasekhi_ucoc_pct(q)[0])
+                                                 / RASEKHI_ODDS_RATIO), 0.3, 0.95)
+        _solve(p, "oc_ggcx_hill", lambda q: cases.knapen_ucoc_pct(q)[0] + 50.0, 0.3, 0.8)
+        _solve(p, "f_liver_mk4", lambda q: cases.jiang_mk4(q)[0] + 82.3, 0.9, 0.9995, logit=True)
+        _solve(p, "oc_bone_binding", lambda q: cases.rasekhi_ucoc_pct(q)[1] - 43.8, 0.99, 0.999999, logit=True)
+        print(f"sweep {sweep + 1}:", p, file=sys.stderr)
+    k1, placebo = cases.rasekhi_ucoc_pct(p)
+    jiang_uc, jiang_total, _ = cases.jiang_mk4(p)
+    print(f"check: Rasekhi {k1:.2f} vs {placebo:.2f}; Knapen {cases.knapen_ucoc_pct(p)[0]:.1f}; "
+          f"Jiang ucOC {jiang_uc:.1f}, total OC {jiang_total:.1f} (published -38.7, not fitted)", file=sys.stderr)
+    base = cases.run(cases.POSTMENOPAUSAL, [], 1, p, times=[0]).timecourse.iloc[0]
+    scale = 22.0 / (base["ucoc_ng_ml"] + base["coc_ng_ml"])
+    for name, v in p.items():
+        print(f"{name}: {v:.6g}")
+    print(f"oc_serum_ref: multiply by {scale:.5g} (total osteocalcin 22 ng/mL in the Knapen population)")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from typing import Callable
 
 from k2d3.analyses import bone_cases as bone
 from k2d3.analyses import coagulation_cases as coag
+from k2d3.analyses import metabolic_cases as met
 from k2d3.analyses import vitamin_d_cases as vd
 from k2d3.analyses import vitamin_k_cases as vk
 from k2d3.engine.summary import intake_limits
@@ -110,6 +111,13 @@ CASES: list[Case] = [
     Case("inr_theuwissen2013", coag.theuwissen_dose_response,
          lambda v: v[0] > v[1] > v[2] and -55 <= v[2] <= -25,
          lambda v: f"INR change {v[0]:.0f}%, {v[1]:.0f}%, {v[2]:.0f}% at MK-7 10, 20, 45 ug/day", "calibration"),
+    # glucose, insulin and inflammation (bands are prose in the table, so no `band`)
+    Case("glucose_d3_t2d_meta2022", met.d3_t2d_fpg_change, lambda v: -10.0 <= v <= -1.0,
+         _fmt("mg/dL fasting glucose vs placebo"), "calibration"),
+    Case("glucose_k_meta2018", met.k_fpg_change, lambda v: -5.0 <= v <= 1.0,
+         _fmt("mg/dL fasting glucose vs placebo"), "calibration"),
+    Case("ucoc_rasekhi2015", met.rasekhi_ucoc_pct, lambda v: v[0] < v[1] / 2,
+         lambda v: f"%ucOC K1 {v[0]:.1f} vs placebo {v[1]:.1f}", "calibration"),
 ]
 
 
