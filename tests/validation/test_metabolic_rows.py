@@ -9,8 +9,15 @@ ROWS = validate.calibration_rows()
 CASES = {c.id: c for c in validate.CASES}
 
 
+#: Rows without a case, and why: diabetes incidence is not modelled (docs/model.md,
+#: "Glucose, insulin and inflammation"); the row is observational, direction only.
+NOT_MODELLED = {"t2d_risk_beulens2010"}
+
+
 def test_every_metabolic_row_has_a_case():
-    assert {i for i, r in ROWS.items() if r["subsystem"] == "metabolic"} <= set(CASES)
+    metabolic = {i for i, r in ROWS.items() if r["subsystem"] == "metabolic"}
+    assert metabolic - NOT_MODELLED <= set(CASES)
+    assert NOT_MODELLED <= metabolic  # the exemption names a real row
 
 
 @pytest.fixture(scope="module")
