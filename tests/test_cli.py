@@ -45,6 +45,7 @@ def test_json_summary_on_stdout():
     ("supplements:\n  - {compound: D3, every: 1 day}\n", "supplements.0.dose"),
     ("supplements: [\n", "file"),
     ("subject: {age: 15}\n", "subject.age"),
+    ("subject: {fasting_glucose_mg_dl: 50}\n", "fasting_glucose_mg_dl"),  # below HOMA1's range
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, content, field):
     f = tmp_path / "bad.yaml"

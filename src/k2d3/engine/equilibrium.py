@@ -90,8 +90,9 @@ def _check_glycaemic_baseline(rr, subject: Subject) -> None:
     fpg, offset = rr["fpg_base"], rr["homa_b_glucose_offset"]
     if fpg <= offset:
         field = "fasting_glucose_mg_dl" if subject.fasting_glucose_mg_dl else "hba1c_pct"
-        raise InputError(field, f"gives a fasting glucose of {fpg:.0f} mg/dL; the glucose model (HOMA1) "
-                                f"needs more than {offset:.0f} mg/dL")
+        given = "" if subject.fasting_glucose_mg_dl else f" (the fasting glucose that HbA1c {subject.hba1c_pct:g}% implies)"
+        raise InputError(field, f"{fpg:.0f} mg/dL{given} is at or below {offset:.0f} mg/dL, where the "
+                                f"glucose model (HOMA1) no longer holds")
 
 
 def _reset_stores(rr) -> None:
