@@ -35,6 +35,13 @@ def test_day0_hba1c_is_the_adag_value_of_mean_glucose():
     assert r["hba1c_pct"] == pytest.approx((eag + 46.7) / 28.7, rel=1e-6)
 
 
+def test_day0_is_a_steady_state_of_the_metabolic_observables():
+    tc = k2d3.simulate(k2d3.Subject(type2_diabetes=True, hba1c_pct=8.2), k2d3.Regimen(), days=90,
+                       times=[0, 90]).timecourse
+    for m in METABOLIC + ["brain_mk4_pmol_g", "gas6_carboxylated_fraction"]:
+        assert tc[m].iloc[-1] == pytest.approx(tc[m].iloc[0], rel=1e-3), m
+
+
 def test_measured_glucose_and_hba1c_are_day0():
     r = day0(k2d3.Subject(fasting_glucose_mg_dl=118, hba1c_pct=6.1))
     assert r["fasting_glucose_mg_dl"] == pytest.approx(118, rel=1e-6)

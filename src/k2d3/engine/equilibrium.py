@@ -67,9 +67,8 @@ CUMULATIVE_STORES = {
     "bmd_femoral_neck": 1.0,
     # clotting factor activities are relative to day 0 (set with vkh2_liver_day0 below)
     "factor_ii": 1.0, "factor_vii": 1.0, "factor_ix": 1.0, "factor_x": 1.0,
-    # metabolic indices are relative to day 0 (their targets use the day-0 references below);
-    # HbA1c then starts at the value its day-0 mean glucose sustains
-    "inflammation": 1.0, "insulin_resistance": 1.0, "beta_function": 1.0,
+    # the metabolic indices are relative to the day-0 references below, so HbA1c starts at
+    # the value its day-0 mean glucose sustains
     "hba1c": "hba1c_target",
 }
 
@@ -96,10 +95,11 @@ def _check_glycaemic_baseline(rr, subject: Subject) -> None:
 
 
 def _reset_stores(rr) -> None:
-    for species, value in CUMULATIVE_STORES.items():
-        rr[species] = value if isinstance(value, float) else rr[value]
+    # references first: a store may start at a model value that uses them (HbA1c)
     for parameter, source in DAY0_REFERENCES.items():
         rr[parameter] = rr[source]
+    for species, value in CUMULATIVE_STORES.items():
+        rr[species] = value if isinstance(value, float) else rr[value]
 
 
 def _steady(rr) -> None:
