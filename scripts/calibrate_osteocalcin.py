@@ -23,7 +23,6 @@ from scipy.optimize import brentq, least_squares
 from k2d3.analyses import bone_cases as cases
 
 
-
 def _logit(v: float) -> float:
     return float(np.log(v / (1 - v)))
 
