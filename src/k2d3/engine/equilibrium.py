@@ -44,6 +44,7 @@ def subject_parameters(subject: Subject) -> dict[str, float]:
         "mkn_diet_input": _ug_day_to_nmol_h(subject.dietary_menaquinones_ug_day, "MK-9") * p["f_abs_mk9"].value * mal,
         "OralCa": _ug_day_to_nmol_h(1000.0 * subject.dietary_calcium_mg_day, "calcium") * 1e-6,  # mmol/h
         "menopause_age": subject.menopause_age if subject.menopause_age is not None else p["menopause_age"].value,
+        "egfr_ml_min": subject.egfr_ml_min,
     }
 
 
@@ -63,6 +64,8 @@ CUMULATIVE_STORES = {
     "bmd_femoral_neck": 1.0,
     # clotting factor activities are relative to day 0 (set with vkh2_liver_day0 below)
     "factor_ii": 1.0, "factor_vii": 1.0, "factor_ix": 1.0, "factor_x": 1.0,
+    # coronary calcium only grows: day 0 is the typical (or given) score for age and sex
+    "cac": "cac_day0",
 }
 
 #: Day-0 references of the "% change from baseline" observables: parameter <- model value.
