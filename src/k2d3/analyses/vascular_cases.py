@@ -3,6 +3,8 @@ coronary calcium and arterial stiffness over three-year trials."""
 from __future__ import annotations
 
 from k2d3.analyses._trial import run
+from k2d3.engine.simulate import simulate
+from k2d3.inputs.regimen import Regimen
 from k2d3.inputs.subject import Subject
 from k2d3.model.build import parameters
 
@@ -68,3 +70,21 @@ def braam_stiffness(params=None) -> tuple[float, float]:
     dbp = (params or {}).get("dbp_ref_mmhg", parameters()["dbp_ref_mmhg"].value)
     pulse_pressure = 100.0 * ((treated["sbp_mmhg"] - dbp) / (placebo["sbp_mmhg"] - dbp) - 1.0)
     return float(distensibility), float(pulse_pressure)
+
+
+def dalmeijer_dp_ucmgp_pct(params=None) -> tuple[float, float]:
+    """Dalmeijer 2012: adults of 40-65 years, MK-7 180 or 360 ug/day for 12 weeks; % change
+    of dp-ucMGP in each arm (placebo unchanged in the trial and in the model)."""
+    out = []
+    for ug in (180, 360):
+        tc = _end(Subject(age=53), [{"compound": "MK-7", "dose": f"{ug} ug", "every": "1 day"}], 84, params)
+        out.append(float(100.0 * (tc["dp_ucmgp_pmol_l"].iloc[-1] / tc["dp_ucmgp_pmol_l"].iloc[0] - 1.0)))
+    return out[0], out[1]
+
+
+def vka_dp_ucmgp_fold(params=None) -> float:
+    """dp-ucMGP after 6 months of warfarin titrated to INR 2.5, relative to day 0 (Delanaye
+    2014 compared haemodialysis patients on and off a vitamin K antagonist)."""
+    reg = Regimen.from_dict({"medications": [{"drug": "warfarin", "target_inr": 2.5}]})
+    tc = simulate(Subject(age=65, sex="male"), reg, days=180, times=[0, 180], parameters=params).timecourse
+    return float(tc["dp_ucmgp_pmol_l"].iloc[-1] / tc["dp_ucmgp_pmol_l"].iloc[0])
