@@ -23,7 +23,7 @@ def test_simulate_writes_timecourse_summary_and_figures(tmp_path):
     assert lines[0].startswith("day,ohd25_nmol_l") and len(lines) == 367
     summary = json.loads((out / "summary.json").read_text())
     assert summary["observables"]["ohd25_nmol_l"]["baseline"] == pytest.approx(50, rel=1e-3)
-    for png in ("vitamin_d.png", "vitamin_k.png", "calcium_bone.png"):
+    for png in ("vitamin_d.png", "vitamin_k.png", "calcium_bone.png", "vascular.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     assert not list(out.glob("*.part"))
 

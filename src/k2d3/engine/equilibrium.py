@@ -48,6 +48,7 @@ def subject_parameters(subject: Subject) -> dict[str, float]:
         "glycaemic_status": 2.0 if subject.type2_diabetes else 1.0 if subject.prediabetes else 0.0,
         "fpg_measured_mg_dl": subject.fasting_glucose_mg_dl or 0.0,
         "hba1c_measured_pct": subject.hba1c_pct or 0.0,
+        "egfr_ml_min": subject.egfr_ml_min,
     }
 
 
@@ -70,6 +71,8 @@ CUMULATIVE_STORES = {
     # the metabolic indices are relative to the day-0 references below, so HbA1c starts at
     # the value its day-0 mean glucose sustains
     "hba1c": "hba1c_target",
+    # coronary calcium only grows: day 0 is the typical (or given) score for age and sex
+    "cac": "cac_day0",
 }
 
 #: Day-0 references of the "% change from baseline" observables: parameter <- model value.

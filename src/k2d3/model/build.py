@@ -13,7 +13,7 @@ from importlib import resources
 import yaml
 
 #: Subsystems in composition order; each is ``<name>.ant`` beside this file.
-SUBSYSTEMS = ("vitamin_d", "vitamin_k", "calcium_bone", "coagulation", "metabolic", "brain")
+SUBSYSTEMS = ("vitamin_d", "vitamin_k", "calcium_bone", "vascular", "coagulation", "metabolic", "brain")
 
 _MODEL_RE = re.compile(r"^\s*model\s+\*?(\w+)\s*(\(\s*\))?\s*$", re.M)
 _END_RE = re.compile(r"^\s*end\s*$", re.M)

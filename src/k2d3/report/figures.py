@@ -16,6 +16,7 @@ PANELS = {
     "vitamin_k": ["k1_nmol_l", "mk4_nmol_l", "mk7_nmol_l", "mk9_nmol_l"],
     "calcium_bone": ["calcium_mmol_l", "pth_pmol_l", "ucoc_fraction",
                      "bmd_lumbar_spine_pct_change", "bmd_femoral_neck_pct_change"],
+    "vascular": ["dp_ucmgp_pmol_l", "cac_agatston", "pwv_m_s", "sbp_mmhg"],
 }
 
 
@@ -71,13 +72,29 @@ def figure_calcium_bone(result):
     return fig
 
 
+def figure_vascular(result):
+    tc = result.timecourse
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
+    for ax, name in zip(axes.flat, PANELS["vascular"]):
+        _panel(ax, tc, name)
+        lo, hi = float(tc[name].min()), float(tc[name].max())
+        pad = 0.1 * (hi - lo) or 0.05 * abs(hi) or 1.0
+        ax.set_ylim(lo - pad, hi + pad)  # years of small changes: the data, not the range, set the scale
+        obs = observables.observables()[name]
+        ax.set_title(f"{obs.label} (evidence: {obs.evidence})", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("day")
+    fig.tight_layout()
+    return fig
+
+
 def save_figures(result, directory: Path, write) -> list[Path]:
     """Write the standard figures as PNG through ``write(path, bytes)``; returns the paths."""
     import io
 
     paths = []
     for stem, make in (("vitamin_d", figure_vitamin_d), ("vitamin_k", figure_vitamin_k),
-                       ("calcium_bone", figure_calcium_bone)):
+                       ("calcium_bone", figure_calcium_bone), ("vascular", figure_vascular)):
         fig = make(result)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)
