@@ -27,6 +27,18 @@ def _ug_day_to_nmol_h(ug_day: float, compound: str) -> float:
     return compounds.compounds()[compound].nmol(ug_day) / 24.0
 
 
+def genotype_factors(subject: Subject) -> dict[str, float]:
+    """Warfarin pharmacogenetics as in Hamberg 2010: clearance and EC50 are each the sum of
+    the two alleles' contributions, here relative to the *1/*1 and G/G values of the table."""
+    p = parameters()
+    cl = {"*1": p["cl_warfarin_cyp2c9_1"].value, "*2": p["cl_warfarin_cyp2c9_2"].value,
+          "*3": p["cl_warfarin_cyp2c9_3"].value}
+    ec50 = {"G": p["ec50_vkorc1_g"].value, "A": p["ec50_vkorc1_a"].value}
+    a, b = subject.cyp2c9.split("/")
+    return {"cyp2c9_ke_factor": (cl[a] + cl[b]) / (2 * cl["*1"]),
+            "vkorc1_ec50_factor": (ec50[subject.vkorc1[0]] + ec50[subject.vkorc1[1]]) / (2 * ec50["G"])}
+
+
 def subject_parameters(subject: Subject) -> dict[str, float]:
     """Model parameters that describe this subject (everything else keeps its table value)."""
     p = parameters()
@@ -44,6 +56,7 @@ def subject_parameters(subject: Subject) -> dict[str, float]:
         "mkn_diet_input": _ug_day_to_nmol_h(subject.dietary_menaquinones_ug_day, "MK-9") * p["f_abs_mk9"].value * mal,
         "OralCa": _ug_day_to_nmol_h(1000.0 * subject.dietary_calcium_mg_day, "calcium") * 1e-6,  # mmol/h
         "menopause_age": subject.menopause_age if subject.menopause_age is not None else p["menopause_age"].value,
+        **genotype_factors(subject),
     }
 
 
