@@ -84,3 +84,29 @@ def genotype_dose_ratio(cyp2c9: str, vkorc1: str, params=None) -> tuple[float, f
     other = ADULT.model_copy(update={"cyp2c9": cyp2c9, "vkorc1": vkorc1})
     model = dose_for_inr(2.5, params, subject=other) / dose_for_inr(2.5, params)
     return model, iwpc_daily_dose_mg(other) / iwpc_daily_dose_mg(ADULT)
+
+
+def hamberg_values(_params=None) -> dict[str, float]:
+    """The model's Hamberg 2010 values: typical PK/PD and the genotype factors the engine sets."""
+    from k2d3.engine.equilibrium import genotype_factors
+    from k2d3.model.build import parameters
+
+    p = {n: parameters()[n].value for n in ("v_warfarin", "ke_warfarin", "gamma_warfarin", "inr_max")}
+    p["ec50_gg"] = 2 * parameters()["ec50_vkorc1_g"].value
+    for g in ("*2/*2", "*3/*3"):
+        p[g] = genotype_factors(ADULT.model_copy(update={"cyp2c9": g}))["cyp2c9_ke_factor"]
+    p["AA"] = genotype_factors(ADULT.model_copy(update={"vkorc1": "AA"}))["vkorc1_ec50_factor"]
+    return p
+
+
+def hamberg_matches(v: dict[str, float]) -> bool:
+    """Hamberg 2010's values; the row's '*2/*2 x0.495, *3/*3 x0.757, AA x0.532' are 1 - factor."""
+    return (v["v_warfarin"] == 14.3 and v["ke_warfarin"] == 0.0243 and v["gamma_warfarin"] == 1.15
+            and v["inr_max"] == 20 and abs(v["ec50_gg"] - 4.1) < 1e-9 and abs(1 - v["*2/*2"] - 0.495) < 0.002
+            and abs(1 - v["*3/*3"] - 0.757) < 0.002 and abs(1 - v["AA"] - 0.532) < 0.002)
+
+
+def wajima_values(_params=None) -> dict[str, float]:
+    from k2d3.model.build import parameters
+
+    return {n: parameters()[n].value for n in ("k_vk_reduction", "k_vk_carboxylation", "k_vko_reduction")}
