@@ -190,12 +190,30 @@ def test_stopping_vitamin_k_on_warfarin_warns_that_the_inr_rises():
     reg = k2d3.Regimen.from_dict({
         "medications": [{"drug": "warfarin", "target_inr": 2.5}],   # titrated with the MK-7 on board
         "supplements": [{"compound": "MK-7", "dose": "45 ug", "every": "1 day", "stop_day": 70},
-                        {"compound": "K1", "dose": "200 ug", "every": "1 day", "start_day": 84, "stop_day": 98},
-                        {"compound": "MK-7", "dose": "90 ug", "every": "1 day", "start_day": 98}]})
-    r = k2d3.simulate(coag.ADULT, reg, days=126)
+                        {"compound": "K1", "dose": "300 ug", "every": "1 day", "start_day": 112, "stop_day": 126},
+                        {"compound": "MK-7", "dose": "90 ug", "every": "1 day", "start_day": 126}]})
+    r = k2d3.simulate(coag.ADULT, reg, days=150)
     warnings = {w["day"]: w for w in vka_warnings(r)}
-    assert set(warnings) == {70.0, 84.0, 98.0}
+    assert set(warnings) == {70.0, 112.0, 126.0}
     assert "stopping MK-7 on day 70" in warnings[70.0]["message"] and warnings[70.0]["change_pct"] > 20
-    assert warnings[84.0]["change_pct"] < -20              # starting K1 lowers it
-    assert "stopping K1 and starting MK-7" in warnings[98.0]["message"]
-    assert "by day 84" in warnings[70.0]["message"]        # up to the next change
+    assert "by day 84" in warnings[70.0]["message"]         # 14 days on
+    assert warnings[112.0]["change_pct"] < -10              # starting K1 lowers it
+    assert "stopping K1 and starting MK-7" in warnings[126.0]["message"] and warnings[126.0]["change_pct"] < 0
+
+
+def test_k1_is_a_small_fast_turning_part_of_hepatic_vitamin_k():
+    """IOM 2001 (citing Usui 1990, Shearer 1992): the liver holds about 10 times as much vitamin
+    K as menaquinones as K1, and its K1 turns over rapidly. At day 0 of the default subject K1
+    is 1/11 of the liver's vitamin K; MK-7 then moves the INR far more per ug than K1."""
+    from k2d3.engine.equilibrium import equilibrate
+    from k2d3.engine.runner import runner
+
+    rr = runner()
+    equilibrate(rr, k2d3.Subject())
+    k1 = sum(rr[f"{s}_liver_k1"] for s in ("vkq", "vkh2", "vko"))
+    mk = sum(rr[f"{s}_liver"] for s in ("vkq", "vkh2", "vko"))
+    assert k1 / (k1 + mk) == pytest.approx(1 / 11, abs=0.005)
+    k1_100, k1_150 = coag.schurgers_k1()
+    mk7_10, _, mk7_45 = coag.theuwissen_dose_response()
+    assert mk7_45 < k1_150 < k1_100 < 0    # 45 ug MK-7 outweighs 150 ug K1
+    assert abs(k1_100) < 1.5 * abs(mk7_10)  # 100 ug K1 acts about like 10 ug MK-7

@@ -110,7 +110,7 @@ CASES: list[Case] = [
     Case("inr_theuwissen2013", coag.theuwissen_dose_response,
          lambda v: v[0] > v[1] > v[2] and -55 <= v[2] <= -25,
          lambda v: f"INR change {v[0]:.0f}%, {v[1]:.0f}%, {v[2]:.0f}% at MK-7 10, 20, 45 ug/day (acenocoumarol)",
-         "calibration"),
+         "validation"),
     Case("hamberg2010_warfarin", coag.hamberg_values, coag.hamberg_matches,
          lambda v: (f"V {v['v_warfarin']} L; ke {v['ke_warfarin']} /h; EC50 G/G {v['ec50_gg']:.1f} mg/L (ratios only); "
                     f"gamma {v['gamma_warfarin']}; INRmax {v['inr_max']:g}; CL *2/*2 x{v['*2/*2']:.3f}, *3/*3 "

@@ -83,7 +83,7 @@ DAY0_REFERENCES = {
     "ob_day0": "Osteoblast",
     "oc_day0": "Osteoclast",
     "ucoc_fraction_day0": "ucoc_fraction",
-    "vkh2_liver_day0": "vkh2_liver",
+    "vkh2_liver_day0": "vkh2_liver_all",
 }
 
 
