@@ -108,10 +108,20 @@ CASES: list[Case] = [
          "validation"),
     Case("ucoc_jiang2014", bone.jiang_mk4, lambda v: -95 <= v[0] <= -65 and -1 <= v[2] <= 3,
          lambda v: f"ucOC {v[0]:.1f}%, total OC {v[1]:.1f}%, lumbar spine BMD {v[2]:+.2f}%", "calibration"),
-    # coagulation (the rest of this subsystem's rows come with the clotting issue)
+    # coagulation
     Case("inr_theuwissen2013", coag.theuwissen_dose_response,
          lambda v: v[0] > v[1] > v[2] and -55 <= v[2] <= -25,
-         lambda v: f"INR change {v[0]:.0f}%, {v[1]:.0f}%, {v[2]:.0f}% at MK-7 10, 20, 45 ug/day", "calibration"),
+         lambda v: f"INR change {v[0]:.0f}%, {v[1]:.0f}%, {v[2]:.0f}% at MK-7 10, 20, 45 ug/day (acenocoumarol)",
+         "validation"),
+    Case("hamberg2010_warfarin", coag.hamberg_values, coag.hamberg_matches,
+         lambda v: (f"V {v['v_warfarin']} L; ke {v['ke_warfarin']} /h; EC50 G/G {v['ec50_gg']:.1f} mg/L (ratios only); "
+                    f"gamma {v['gamma_warfarin']}; INRmax {v['inr_max']:g}; CL *2/*2 x{v['*2/*2']:.3f}, *3/*3 "
+                    f"x{v['*3/*3']:.3f}, EC50 AA x{v['AA']:.3f} (the row's numbers are 1 - factor)"), "source"),
+    Case("wajima2009_vk_cycle", coag.wajima_values,
+         lambda v: (v["k_vk_reduction"], v["k_vk_carboxylation"], v["k_vko_reduction"]) == (0.0228, 0.228, 0.228),
+         lambda v: (f"VK->VKH2 {v['k_vk_reduction']} /h, VKH2->VKO {v['k_vk_carboxylation']} /h, VKO->VK "
+                    f"{v['k_vko_reduction']} /h, VKOR (both reductions) inhibited; no plasma VK elimination or "
+                    "peripheral pool (docs/model.md section 4)"), "source"),
     # glucose, insulin and inflammation (bands are prose in the table, so no `band`)
     Case("glucose_d3_t2d_meta2022", met.d3_t2d_fpg_change, lambda v: -10.0 <= v <= -1.0,
          _fmt("mg/dL fasting glucose vs placebo"), "calibration"),
@@ -194,7 +204,7 @@ EXTRA: list[Extra] = [
           "Billington EO, Burt LA, Rose MS et al. 2020, safety analysis of the Calgary Vitamin D Study (journal not verified)"),
     Extra(Case("inr_schurgers2004_k1_100", lambda p=None: coag.schurgers_k1(p)[0], lambda v: v > -10,
                _fmt("% INR change", 0), "validation"),
-          "no significant INR change with K1 100 ug/day on oral anticoagulation (row inr_schurgers2004)",
+          "no significant INR change with K1 100 ug/day on acenocoumarol (row inr_schurgers2004)",
           "INR falls by less than 10% (k2d3's reading of 'no significant change')",
           "Schurgers LJ et al. 2004, Blood 104:2682 (PMID 15231565)"),
     Extra(Case("mgp_dalmeijer2012", vasc.dalmeijer_dp_ucmgp_pct,
@@ -208,6 +218,12 @@ EXTRA: list[Extra] = [
           "dp-ucMGP 5604 vs 1939 pmol/L (2.9-fold) in haemodialysis patients on vs off a vitamin K antagonist",
           "2 to 4-fold after 6 months of warfarin at INR 2.5 (k2d3's band around the published 2.9)",
           "Delanaye P et al. 2014, BMC Nephrol 15:145 (doi:10.1186/1471-2369-15-145)"),
+    Extra(Case("warfarin_genotype_iwpc2009", lambda p=None: coag.genotype_dose_ratio("*3/*3", "AA", p),
+               lambda v: 0.5 <= v[0] / v[1] <= 2.0,
+               lambda v: f"stable dose *3/*3 A/A vs *1/*1 G/G: {v[0]:.2f} (IWPC algorithm {v[1]:.2f})", "validation"),
+          "IWPC pharmacogenetic algorithm: 0.18 of the *1/*1 G/G dose for a *3/*3 A/A man of 45, 75 kg, 178 cm",
+          "within a factor of 2 of the algorithm's ratio (k2d3's band; the algorithm itself explains ~47% of dose variance)",
+          "International Warfarin Pharmacogenetics Consortium 2009, N Engl J Med 360:753 (PMID 19228618)"),
 ]
 
 

@@ -27,6 +27,18 @@ def _ug_day_to_nmol_h(ug_day: float, compound: str) -> float:
     return compounds.compounds()[compound].nmol(ug_day) / 24.0
 
 
+def genotype_factors(subject: Subject) -> dict[str, float]:
+    """Warfarin pharmacogenetics as in Hamberg 2010: clearance and EC50 are each the sum of
+    the two alleles' contributions, here relative to the *1/*1 and G/G values of the table."""
+    p = parameters()
+    cl = {"*1": p["cl_warfarin_cyp2c9_1"].value, "*2": p["cl_warfarin_cyp2c9_2"].value,
+          "*3": p["cl_warfarin_cyp2c9_3"].value}
+    ec50 = {"G": p["ec50_vkorc1_g"].value, "A": p["ec50_vkorc1_a"].value}
+    a, b = subject.cyp2c9.split("/")
+    return {"cyp2c9_ke_factor": (cl[a] + cl[b]) / (2 * cl["*1"]),
+            "vkorc1_ec50_factor": (ec50[subject.vkorc1[0]] + ec50[subject.vkorc1[1]]) / (2 * ec50["G"])}
+
+
 def subject_parameters(subject: Subject) -> dict[str, float]:
     """Model parameters that describe this subject (everything else keeps its table value)."""
     p = parameters()
@@ -49,6 +61,7 @@ def subject_parameters(subject: Subject) -> dict[str, float]:
         "fpg_measured_mg_dl": subject.fasting_glucose_mg_dl or 0.0,
         "hba1c_measured_pct": subject.hba1c_pct or 0.0,
         "egfr_ml_min": subject.egfr_ml_min,
+        **genotype_factors(subject),
     }
 
 
@@ -80,7 +93,7 @@ DAY0_REFERENCES = {
     "ob_day0": "Osteoblast",
     "oc_day0": "Osteoclast",
     "ucoc_fraction_day0": "ucoc_fraction",
-    "vkh2_liver_day0": "vkh2_liver",
+    "vkh2_liver_day0": "vkh2_liver_all",
     "ohd25_day0": "ohd25_nmol_l",
     "vkh2_ext_day0": "vkh2_ext",
     "calcitriol_day0": "C8",
