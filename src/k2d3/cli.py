@@ -160,6 +160,66 @@ def list_foods(search: Optional[str] = typer.Argument(None, help="part of a food
     _out.print(t)
 
 
+@app.command("intake")
+def intake_report(
+    regimen_file: Path = typer.Argument(..., help="regimen YAML (diet, supplements, sun, subject)"),
+    days: Optional[float] = typer.Option(None, help="days to average over (default: the file's, else 365)"),
+    out: Optional[Path] = typer.Option(None, help="directory for intake.json and the bar chart intake.png"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout"),
+) -> None:
+    """Daily intake of each vitamin D and K form and of calcium, from the usual diet, foods,
+    supplements and sun, against the IOM and EFSA reference intakes and upper levels."""
+    import k2d3
+    from k2d3.engine import intake
+    from k2d3.report.figures import save_intake_figure
+    from k2d3.report.files import write_atomic
+
+    try:
+        if days is not None and (not math.isfinite(days) or days <= 0):
+            raise InputError("--days", f"must be a positive number of days, got {days:g}")
+        regimen = k2d3.Regimen.from_yaml(regimen_file)
+        if out is not None and out.exists() and not out.is_dir():
+            raise InputError("--out", f"{str(out)!r} exists and is not a directory")
+    except InputError as exc:
+        _fail(exc)
+    subject = regimen.subject or k2d3.Subject()
+    span = float(days or regimen.days or 365.0)
+    rep = intake.report(subject, regimen, span)
+    if out is not None:
+        write_atomic(out / "intake.json", json.dumps(rep, indent=2))
+        save_intake_figure(rep, out, write_atomic)
+    if as_json:
+        sys.stdout.write(json.dumps(rep, indent=2) + "\n")
+        return
+    t = Table(title=f"k2d3 intake: mean per day over {span:g} days")
+    for col in ("form", "unit", "usual diet", "foods", "supplements", "sun", "total"):
+        t.add_column(col, justify="left" if col in ("form", "unit") else "right")
+    for r in rep["forms"]:
+        t.add_row(r["form"], r["unit"], *(_fmt(float(r[k])) for k in ("usual_diet", "foods", "supplements", "sun",
+                                                                        "total")))
+    _out.print(t)
+    t = Table(title="against reference intakes (sun not counted as intake)")
+    for col in ("group", "intake", "body", "kind", "value", "status", "source"):
+        t.add_column(col, overflow="fold")
+    for g in rep["totals"]:
+        for lim in g["limits"]:
+            status = f"[red]{lim['status']}[/]" if lim["status"] == "ABOVE" else lim["status"]
+            scope = "" if lim["applies_to"] == limits_of(g) else ": " + ", ".join(lim["applies_to"]) + " only"
+            t.add_row(g["group"] + scope, f"{_fmt(lim['intake'])} {g['unit']}", lim["body"], lim["kind"],
+                      _fmt(lim["value"]), status, lim["source"])
+    _out.print(t)
+    sun = rep["totals"][0].get("sun_d3_equivalent", 0.0)
+    if sun:
+        print(f"sun: about {sun:.3g} ug/day of D3 made in skin (as oral D3), on top of the intake")
+    if out is not None:
+        print(f"wrote intake.json, intake.png to {out}")
+
+
+def limits_of(group_row: dict) -> list[str]:
+    """The compounds a group total sums (the widest applies_to among its limits)."""
+    return max((lim["applies_to"] for lim in group_row["limits"]), key=len, default=[])
+
+
 @app.command("observables")
 def list_observables() -> None:
     """The observables: name (with unit), description, reference range, evidence level."""
