@@ -220,6 +220,78 @@ def limits_of(group_row: dict) -> list[str]:
     return max((lim["applies_to"] for lim in group_row["limits"]), key=len, default=[])
 
 
+@app.command("plan")
+def plan_doses(
+    subject_file: Optional[Path] = typer.Option(None, "--subject", help="subject YAML (or a regimen file with "
+                                                "subject, diet, sun); default: the default subject"),
+    target: list[str] = typer.Option(..., "--target", help="OBSERVABLE=VALUE, >=VALUE or <=VALUE; repeatable"),
+    horizon_days: Optional[float] = typer.Option(None, "--horizon-days", help="reach the targets by this day "
+                                                 "(default: at steady state)"),
+    forms: str = typer.Option(",".join(("D3", "MK-7")), "--forms", help="forms allowed, comma-separated"),
+    as_json: bool = typer.Option(False, "--json", help="print the plan as JSON on stdout"),
+) -> None:
+    """The smallest daily doses of the allowed forms that reach every target without firing a
+    safety rule, beside two rules of thumb. Exit 1 when no safe regimen reaches the targets."""
+    import k2d3
+    from k2d3.analyses import plan as planner
+
+    try:
+        targets = [planner.parse_target(t) for t in target]
+        allowed = planner.parse_forms(forms)
+        if horizon_days is not None and (not math.isfinite(horizon_days) or horizon_days <= 0):
+            raise InputError("--horizon-days", f"must be a positive number of days, got {horizon_days:g}")
+        subject, base = planner.load_subject_file(subject_file) if subject_file else (k2d3.Subject(), None)
+        p = planner.plan(subject, targets, allowed, horizon_days, base)
+    except InputError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(p.as_dict(), indent=2) + "\n")
+    else:
+        when = "at steady state" if p.steady_state else f"by day {p.days:g}"
+        t = Table(title=f"k2d3 plan: smallest daily doses reaching the targets {when}")
+        for col in ("target", "without added doses", "form", "dose", "reached"):
+            t.add_column(col)
+        for tg in p.targets:
+            form = p.assigned[str(tg)]
+            dose = p.doses_ug_day.get(form)
+            t.add_row(str(tg), _fmt(p.start[str(tg)]), form, "-" if dose is None else _dose_text(form, dose),
+                      _fmt(p.reached[str(tg)]))
+        _out.print(t)
+        print("plan: " + (", ".join(_dose_text(f, ug) for f, ug in p.doses_ug_day.items() if ug > 0)
+                          or "no added doses needed") + f" every day ({p.runs} simulations)")
+        for note in p.notes:
+            print(f"note: {note}")
+        for r in p.rules_of_thumb:
+            print(f"rule of thumb, {r['rule']}: {_dose_text('D3', r['dose_ug_day'])} "
+                  f"({r['why']}; source: {r['source']})")
+        if p.rules_of_thumb:
+            print("the model's dose differs from these because it follows the subject's body size, "
+                  "baseline, diet and sun, and the flattening of the 25(OH)D response at higher doses")
+        for flag in p.advice:
+            print(f"{flag['severity']}: {flag['message']} (source: {flag['source']})")
+        if not p.safe:
+            print(f"no safe regimen of {', '.join(p.forms)} reaches the targets: the smallest doses that do "
+                  "fire these safety rules:")
+            for flag in p.blocking:
+                print(f"  {flag['severity']}: {flag['message']} (source: {flag['source']})")
+    if not (p.safe and p.met):
+        raise typer.Exit(1)
+
+
+def _dose_text(form: str, ug: float) -> str:
+    iu = compounds_iu(form)
+    if form == "calcium":
+        return f"{ug / 1000:.0f} mg/day"
+    text = f"{ug:.3g} ug/day"
+    return text + (f" ({ug * iu:.0f} IU)" if iu else "")
+
+
+def compounds_iu(form: str) -> float | None:
+    from k2d3.inputs import compounds
+
+    return compounds.compounds()[form].iu_per_ug if form in compounds.compounds() else None
+
+
 @app.command("observables")
 def list_observables() -> None:
     """The observables: name (with unit), description, reference range, evidence level."""
