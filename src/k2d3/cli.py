@@ -257,7 +257,7 @@ def plan_doses(
             t.add_row(str(tg), _fmt(p.start[str(tg)]), form, "-" if dose is None else _dose_text(form, dose),
                       _fmt(p.reached[str(tg)]))
         _out.print(t)
-        print("plan: " + (", ".join(_dose_text(f, ug) for f, ug in p.doses_ug_day.items() if ug > 0)
+        print("plan: " + (", ".join(f"{f} {_dose_text(f, ug)}" for f, ug in p.doses_ug_day.items() if ug > 0)
                           or "no added doses needed") + f" every day ({p.runs} simulations)")
         for note in p.notes:
             print(f"note: {note}")

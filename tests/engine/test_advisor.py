@@ -127,3 +127,10 @@ def test_advisor_never_changes_the_regimen_and_runs_in_every_summary():
     flags = {f["code"] for f in r.summary()["flags"]}
     assert {"vitamin_d_above_ul", "ohd25_nmol_l_above_250"} <= flags
     assert r.regimen.model_dump() == before and regimen.model_dump() == before
+
+
+def test_every_rule_is_documented():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "safety.md").read_text()
+    assert all(f"`{r.id}`" in text for r in advisor.rules())

@@ -230,7 +230,8 @@ def plan(subject: Subject, targets: list[Target], forms=DEFAULT_FORMS, horizon_d
             best[f] = v
             if abs(v - start) > _RELATIVE_MOVE * max(abs(start), 1e-12) and t.met(v, start):
                 movers.append(f)
-        if not movers and t.op == "=" and all(best[f] >= start for f in forms) and t.value < start:
+        tol = _RELATIVE_MOVE * max(abs(start), 1e-12)
+        if not movers and t.op == "=" and t.value < start and all(best[f] > start - tol for f in forms):
             out.assigned[str(t)] = "-"
             out.notes.append(f"{t}: already {start:.4g} without added doses, and these forms only raise it")
             continue
