@@ -149,13 +149,14 @@ def list_foods(search: Optional[str] = typer.Argument(None, help="part of a food
 
     hits = foods.search(search)
     t = Table(title=f"k2d3 foods ({len(hits)} of {len(foods.foods())}), per 100 g")
-    cols = ["D3 ug", "D2 ug", "K1 ug", "MK-4 ug", "MK-7 ug", "MK-8/9 ug", "Ca mg", "fat g"]
+    cols = ["D3 ug", "D2 ug", "K1 ug", "MK-4 ug", "MK-7 ug", "MK-8/9 ug", "MK range ug", "Ca mg", "fat g"]
     for col in ("food", "group", *cols, "source"):
         t.add_column(col, overflow="fold")
     for f in hits:
         mk89 = [v for v in (f.per_100g["mk8_ug"], f.per_100g["mk9_ug"]) if v is not None]
         vals = [f.per_100g["d3_ug"], f.per_100g["d2_ug"], f.per_100g["k1_ug"], f.per_100g["mk4_ug"],
-                f.per_100g["mk7_ug"], sum(mk89) if mk89 else None, f.calcium_mg, f.fat_g]
+                f.per_100g["mk7_ug"], sum(mk89) if mk89 else None,
+                "-" if f.mk_range_ug is None else f"{f.mk_range_ug[0]:g}-{f.mk_range_ug[1]:g}", f.calcium_mg, f.fat_g]
         t.add_row(f.name, f.group, *(_fmt(v) for v in vals), f.source[:80])
     _out.print(t)
 
