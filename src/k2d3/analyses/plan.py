@@ -130,7 +130,7 @@ class Plan:
                 for f, ug in self.doses_ug_day.items() if ug > 0]
 
     def as_dict(self) -> dict:
-        return {"targets": [str(t) for t in self.targets], "forms": list(self.forms), "days": self.days,
+        return {"targets": [str(t) for t in self.targets], "supplements": self.regimen_supplements, "forms": list(self.forms), "days": self.days,
                 "steady_state": self.steady_state, "doses_ug_day": self.doses_ug_day,
                 "assigned": self.assigned, "start": self.start, "reached": self.reached, "safe": self.safe, "met": self.met, "notes": self.notes,
                 "blocking": self.blocking, "advice": self.advice, "rules_of_thumb": self.rules_of_thumb,
@@ -225,13 +225,14 @@ def plan(subject: Subject, targets: list[Target], forms=DEFAULT_FORMS, horizon_d
             out.assigned[str(t)] = "-"
             continue
         movers, best = [], {}
-        for f in forms:
+        for f in forms:  # the first form that moves the target the needed way takes it
             v = run.value({f: tops[f]}, t.observable)
             best[f] = v
             if abs(v - start) > _RELATIVE_MOVE * max(abs(start), 1e-12) and t.met(v, start):
                 movers.append(f)
+                break
         tol = _RELATIVE_MOVE * max(abs(start), 1e-12)
-        if not movers and t.op == "=" and t.value < start and all(best[f] > start - tol for f in forms):
+        if not movers and t.op == "=" and t.value < start and all(v > start - tol for v in best.values()):
             out.assigned[str(t)] = "-"
             out.notes.append(f"{t}: already {start:.4g} without added doses, and these forms only raise it")
             continue
