@@ -68,7 +68,8 @@ def test_subject_conditions_are_advice_not_blocking():
 
 
 @pytest.mark.parametrize("text", ["ohd25=75", "nope_nmol_l<=3", "ohd25_nmol_l", "ohd25_nmol_l=abc",
-                                  "ohd25_nmol_l=-5", "ohd25_nmol_l=nan"])
+                                  "ohd25_nmol_l=-5", "ohd25_nmol_l=nan", "ohd25_nmol_l=.", "ohd25_nmol_l=e",
+                                  "ohd25_nmol_l=1e400"])
 def test_bad_targets_are_one_line_errors(text):
     with pytest.raises(InputError) as err:
         planner.parse_target(text)
@@ -103,3 +104,17 @@ def test_subject_file_may_be_a_regimen_with_diet_and_sun(tmp_path):
     g.write_text("weight_kg: 90\nsex: male\n")
     subject, base = planner.load_subject_file(g)
     assert subject.weight_kg == 90 and base == k2d3.Regimen()
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_target_text_parses_or_is_a_one_line_input_error(text):
+    try:
+        t = planner.parse_target(text)
+    except InputError as err:
+        assert err.field == "--target" and "\n" not in err.problem
+    else:
+        assert t.op in ("=", "<=", ">=") and t.observable in text

@@ -63,7 +63,10 @@ def parse_target(text: str) -> Target:
     name, op, number = m.groups()
     if name not in observables.observables():
         raise InputError("--target", f"unknown observable {name!r} (k2d3 observables lists them)")
-    value = float(number)
+    try:
+        value = float(number)
+    except ValueError:
+        raise InputError("--target", f"{text!r}: {number!r} is not a number") from None
     if not math.isfinite(value):
         raise InputError("--target", f"{text!r}: the value must be a finite number")
     if value < 0 and observables.observables()[name].unit != "pct_change":
