@@ -108,3 +108,54 @@ def test_bad_anticoagulant_input_is_one_line_and_exit_2(tmp_path, content, field
     assert p.stderr.strip().count("\n") == 0 and "Traceback" not in p.stderr
     assert p.stderr.startswith(f"error: {field}:"), p.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("content, field, words", [
+    ("diet:\n  - {food: gouda cheese, grams: 30, every: 1 day}\n", "diet.0.food", "did you mean gouda"),
+    ("diet:\n  - {food: kimchee, grams: 30, every: 1 day}\n", "diet.0.food", None),
+    ("diet:\n  - {food: natto, grams: -40, every: 1 day}\n", "diet.0.grams", "greater than 0"),
+])
+def test_bad_diet_is_one_line_and_exit_2(tmp_path, content, field, words):
+    f = tmp_path / "bad.yaml"
+    f.write_text(content)
+    for command in ("simulate", "intake"):
+        p = k2d3(command, f)
+        if field == "diet.0.food" and words is None:   # an alias is accepted
+            assert p.returncode == 0, p.stderr
+            continue
+        assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "Traceback" not in p.stderr
+        assert p.stderr.startswith(f"error: {field}:") and words in p.stderr
+
+
+def test_intake_table_json_and_chart(tmp_path):
+    example = EXAMPLE.parent / "diet_and_supplements.yaml"
+    p = k2d3("intake", example, "--out", tmp_path / "o")
+    assert p.returncode == 0, p.stderr
+    assert "MK-7" in p.stdout and "EFSA" in p.stdout and "IOM" in p.stdout
+    assert (tmp_path / "o" / "intake.png").read_bytes()[:4] == b"\x89PNG"
+    rep = json.loads(k2d3("intake", example, "--json").stdout)
+    rows = {r["form"]: r for r in rep["forms"]}
+    assert rows["D3"]["supplements"] == pytest.approx(25.0)
+    assert rows["MK-7"]["foods"] > 200 and rows["D3"]["sun"] > 0
+
+
+def test_plan_prints_dose_and_rules_of_thumb(tmp_path):
+    p = k2d3("plan", "--subject", EXAMPLE.parent / "subject_obese.yaml", "--target", "ohd25_nmol_l=75",
+             "--forms", "D3", "--json")
+    assert p.returncode == 0, p.stderr
+    plan = json.loads(p.stdout)
+    assert plan["reached"]["ohd25_nmol_l=75"] == pytest.approx(75, abs=2) and plan["safe"]
+    assert len(plan["rules_of_thumb"]) == 2
+
+
+@pytest.mark.parametrize("target", ["dp_nope_pmol_l<=400", "ohd25_nmol_l=5000", "ohd25_nmol_l==75"])
+def test_plan_bad_target_exit_2(target):
+    p = k2d3("plan", "--target", target, "--forms", "D3", "--horizon-days", "20")
+    assert p.returncode == 2 and p.stderr.startswith("error: --target:") and "Traceback" not in p.stderr
+    assert p.stderr.strip().count("\n") == 0
+
+
+def test_plan_without_a_safe_regimen_exits_1():
+    p = k2d3("plan", "--target", "ohd25_nmol_l>=200", "--forms", "D3", "--horizon-days", "60")
+    assert p.returncode == 1
+    assert "no safe regimen" in p.stdout and "tolerable upper intake level" in p.stdout

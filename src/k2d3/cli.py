@@ -149,15 +149,148 @@ def list_foods(search: Optional[str] = typer.Argument(None, help="part of a food
 
     hits = foods.search(search)
     t = Table(title=f"k2d3 foods ({len(hits)} of {len(foods.foods())}), per 100 g")
-    cols = ["D3 ug", "D2 ug", "K1 ug", "MK-4 ug", "MK-7 ug", "MK-8/9 ug", "Ca mg", "fat g"]
+    cols = ["D3 ug", "D2 ug", "K1 ug", "MK-4 ug", "MK-7 ug", "MK-8/9 ug", "MK range ug", "Ca mg", "fat g"]
     for col in ("food", "group", *cols, "source"):
         t.add_column(col, overflow="fold")
     for f in hits:
         mk89 = [v for v in (f.per_100g["mk8_ug"], f.per_100g["mk9_ug"]) if v is not None]
         vals = [f.per_100g["d3_ug"], f.per_100g["d2_ug"], f.per_100g["k1_ug"], f.per_100g["mk4_ug"],
-                f.per_100g["mk7_ug"], sum(mk89) if mk89 else None, f.calcium_mg, f.fat_g]
+                f.per_100g["mk7_ug"], sum(mk89) if mk89 else None,
+                "-" if f.mk_range_ug is None else f"{f.mk_range_ug[0]:g}-{f.mk_range_ug[1]:g}", f.calcium_mg, f.fat_g]
         t.add_row(f.name, f.group, *(_fmt(v) for v in vals), f.source[:80])
     _out.print(t)
+
+
+@app.command("intake")
+def intake_report(
+    regimen_file: Path = typer.Argument(..., help="regimen YAML (diet, supplements, sun, subject)"),
+    days: Optional[float] = typer.Option(None, help="days to average over (default: the file's, else 365)"),
+    out: Optional[Path] = typer.Option(None, help="directory for intake.json and the bar chart intake.png"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout"),
+) -> None:
+    """Daily intake of each vitamin D and K form and of calcium, from the usual diet, foods,
+    supplements and sun, against the IOM and EFSA reference intakes and upper levels."""
+    import k2d3
+    from k2d3.engine import intake
+    from k2d3.report.figures import save_intake_figure
+    from k2d3.report.files import write_atomic
+
+    try:
+        if days is not None and (not math.isfinite(days) or days <= 0):
+            raise InputError("--days", f"must be a positive number of days, got {days:g}")
+        regimen = k2d3.Regimen.from_yaml(regimen_file)
+        if out is not None and out.exists() and not out.is_dir():
+            raise InputError("--out", f"{str(out)!r} exists and is not a directory")
+    except InputError as exc:
+        _fail(exc)
+    subject = regimen.subject or k2d3.Subject()
+    span = float(days or regimen.days or 365.0)
+    rep = intake.report(subject, regimen, span)
+    if out is not None:
+        write_atomic(out / "intake.json", json.dumps(rep, indent=2))
+        save_intake_figure(rep, out, write_atomic)
+    if as_json:
+        sys.stdout.write(json.dumps(rep, indent=2) + "\n")
+        return
+    t = Table(title=f"k2d3 intake: mean per day over {span:g} days")
+    for col in ("form", "unit", "usual diet", "foods", "supplements", "sun", "total"):
+        t.add_column(col, justify="left" if col in ("form", "unit") else "right")
+    for r in rep["forms"]:
+        t.add_row(r["form"], r["unit"], *(_fmt(float(r[k])) for k in ("usual_diet", "foods", "supplements", "sun",
+                                                                        "total")))
+    _out.print(t)
+    t = Table(title="against reference intakes (sun not counted as intake)")
+    for col in ("group", "intake", "body", "kind", "value", "status", "source"):
+        t.add_column(col, overflow="fold")
+    for g in rep["totals"]:
+        for lim in g["limits"]:
+            status = f"[red]{lim['status']}[/]" if lim["status"] == "ABOVE" else lim["status"]
+            scope = "" if lim["applies_to"] == limits_of(g) else ": " + ", ".join(lim["applies_to"]) + " only"
+            t.add_row(g["group"] + scope, f"{_fmt(lim['intake'])} {g['unit']}", lim["body"], lim["kind"],
+                      _fmt(lim["value"]), status, lim["source"])
+    _out.print(t)
+    sun = rep["totals"][0].get("sun_d3_equivalent", 0.0)
+    if sun:
+        print(f"sun: about {sun:.3g} ug/day of D3 made in skin (as oral D3), on top of the intake")
+    if out is not None:
+        print(f"wrote intake.json, intake.png to {out}")
+
+
+def limits_of(group_row: dict) -> list[str]:
+    """The compounds a group total sums (the widest applies_to among its limits)."""
+    return max((lim["applies_to"] for lim in group_row["limits"]), key=len, default=[])
+
+
+@app.command("plan")
+def plan_doses(
+    subject_file: Optional[Path] = typer.Option(None, "--subject", help="subject YAML (or a regimen file with "
+                                                "subject, diet, sun); default: the default subject"),
+    target: list[str] = typer.Option(..., "--target", help="OBSERVABLE=VALUE, >=VALUE or <=VALUE; repeatable"),
+    horizon_days: Optional[float] = typer.Option(None, "--horizon-days", help="reach the targets by this day "
+                                                 "(default: at steady state)"),
+    forms: str = typer.Option(",".join(("D3", "MK-7")), "--forms", help="forms allowed, comma-separated"),
+    as_json: bool = typer.Option(False, "--json", help="print the plan as JSON on stdout"),
+) -> None:
+    """The smallest daily doses of the allowed forms that reach every target without firing a
+    safety rule, beside two rules of thumb. Exit 1 when no safe regimen reaches the targets."""
+    import k2d3
+    from k2d3.analyses import plan as planner
+
+    try:
+        targets = [planner.parse_target(t) for t in target]
+        allowed = planner.parse_forms(forms)
+        if horizon_days is not None and (not math.isfinite(horizon_days) or horizon_days <= 0):
+            raise InputError("--horizon-days", f"must be a positive number of days, got {horizon_days:g}")
+        subject, base = planner.load_subject_file(subject_file) if subject_file else (k2d3.Subject(), None)
+        p = planner.plan(subject, targets, allowed, horizon_days, base)
+    except InputError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(p.as_dict(), indent=2) + "\n")
+    else:
+        when = "at steady state" if p.steady_state else f"by day {p.days:g}"
+        t = Table(title=f"k2d3 plan: smallest daily doses reaching the targets {when}")
+        for col in ("target", "without added doses", "form", "dose", "reached"):
+            t.add_column(col)
+        for tg in p.targets:
+            form = p.assigned[str(tg)]
+            dose = p.doses_ug_day.get(form)
+            t.add_row(str(tg), _fmt(p.start[str(tg)]), form, "-" if dose is None else _dose_text(form, dose),
+                      _fmt(p.reached[str(tg)]))
+        _out.print(t)
+        print("plan: " + (", ".join(f"{f} {_dose_text(f, ug)}" for f, ug in p.doses_ug_day.items() if ug > 0)
+                          or "no added doses needed") + f" every day ({p.runs} simulations)")
+        for note in p.notes:
+            print(f"note: {note}")
+        for r in p.rules_of_thumb:
+            print(f"rule of thumb, {r['rule']}: {_dose_text('D3', r['dose_ug_day'])} "
+                  f"({r['why']}; source: {r['source']})")
+        if p.rules_of_thumb:
+            print("the model's dose differs from these because it follows the subject's body size, "
+                  "baseline, diet and sun, and the flattening of the 25(OH)D response at higher doses")
+        for flag in p.advice:
+            print(f"{flag['severity']}: {flag['message']} (source: {flag['source']})")
+        if not p.safe:
+            print(f"no safe regimen of {', '.join(p.forms)} reaches the targets: the smallest doses that do "
+                  "fire these safety rules:")
+            for flag in p.blocking:
+                print(f"  {flag['severity']}: {flag['message']} (source: {flag['source']})")
+    if not (p.safe and p.met):
+        raise typer.Exit(1)
+
+
+def _dose_text(form: str, ug: float) -> str:
+    iu = compounds_iu(form)
+    if form == "calcium":
+        return f"{ug / 1000:.0f} mg/day"
+    text = f"{ug:.3g} ug/day"
+    return text + (f" ({ug * iu:.0f} IU)" if iu else "")
+
+
+def compounds_iu(form: str) -> float | None:
+    from k2d3.inputs import compounds
+
+    return compounds.compounds()[form].iu_per_ug if form in compounds.compounds() else None
 
 
 @app.command("observables")

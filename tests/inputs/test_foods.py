@@ -49,3 +49,22 @@ def test_vegetable_k1_is_absorbed_less_than_supplement_k1():
     supp_dose = dosing.supplement_doses(supp, 24)[0].amount_nmol
     assert food_dose == pytest.approx(supp_dose * dosing.food_matrix_factor("K1"))
     assert dosing.food_matrix_factor("K1") < 0.5
+
+
+def test_missing_column_names_exactly_the_unreported_cells():
+    import csv
+    from importlib import resources
+
+    path = resources.files("k2d3.inputs").joinpath("data/foods.csv")
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    columns = [*foods.NUTRIENTS, "calcium_mg", "fat_g"]
+    for row in rows:
+        assert [c for c in columns if not row[c].strip()] == (row["missing"].split(";") if row["missing"] else [])
+
+
+def test_cheese_menaquinone_ranges_span_the_published_disagreement():
+    for name in ("gouda", "edam", "brie", "emmental", "camembert", "blue_cheese"):
+        lo, hi = foods.foods()[name].mk_range_ug
+        assert hi >= 10 * max(lo, 1.0)          # an order of magnitude between sources
+        assert "Fu X et al. 2017" in foods.foods()[name].source or "Walther" in foods.foods()[name].source

@@ -1,23 +1,20 @@
 """The summary of a run: per-observable statistics, the intake, and the flags raised.
 
-Flags are facts about the run (an intake above its tolerable upper level, a level past a
-threshold); they never change the regimen.
+Flags are the safety advisor's findings about the run (an intake above its tolerable upper
+level, a level past a threshold, a condition that needs a clinician); they never change the
+regimen.
 """
 from __future__ import annotations
 
-import functools
-from importlib import resources
-
 import numpy as np
-import yaml
 
-from k2d3.engine import dosing
+from k2d3.engine import advisor, dosing
+from k2d3.inputs import limits
 from k2d3.model import observables
 
 
-@functools.cache
 def intake_limits() -> dict:
-    return yaml.safe_load(resources.files("k2d3.inputs").joinpath("data/intake_limits.yaml").read_text())
+    return limits.table()
 
 
 def _time_in_range(days: np.ndarray, values: np.ndarray, rng) -> float | None:
@@ -48,24 +45,9 @@ def observable_stats(result) -> dict[str, dict]:
     return out
 
 
-def intake_flags(intake_ug: dict[str, float]) -> list[dict]:
-    flags = []
-    for group, lim in intake_limits().items():
-        total = sum(intake_ug.get(c, 0.0) for c in lim["compounds"])
-        ul = lim.get("ul_ug_day")
-        if ul is not None and total > ul:
-            flags.append({
-                "code": f"{group}_above_ul",
-                "severity": "caution",
-                "message": (f"mean {group.replace('_', ' ')} intake {total:.0f} ug/day is above the "
-                            f"tolerable upper intake level of {ul:g} ug/day"),
-                "source": lim["ul_source"],
-            })
-    return flags
-
-
 def level_flags(stats: dict[str, dict]) -> list[dict]:
-    """Alerts of observables.yaml whose threshold the run's maximum crosses (the highest only)."""
+    """Alerts of observables.yaml whose threshold the run's maximum crosses (the highest only);
+    the safety advisor's rules (inputs/data/safety_rules.yaml) hold the sourced thresholds."""
     flags = []
     for name, obs in observables.observables().items():
         crossed = [a for a in obs.alerts if stats[name]["max"] > a["above"]]
@@ -86,5 +68,5 @@ def summarize(result) -> dict:
         "observables": stats,
         "mean_daily_intake_ug": intake,
         "titrated_dose_mg_day": dict(result.titrated_dose_mg),
-        "flags": intake_flags(intake) + level_flags(stats),
+        "flags": advisor.advise(result) + level_flags(stats),
     }

@@ -103,3 +103,55 @@ def save_figures(result, directory: Path, write) -> list[Path]:
         write(path, buf.getvalue())
         paths.append(path)
     return paths
+
+
+#: Intake chart panels: title -> (forms of the intake report, group total label).
+INTAKE_PANELS = {"vitamin D (ug/day)": (("D3", "D2", "25(OH)D3"), "vitamin D (D3+D2)"),
+                 "vitamin K (ug/day)": (("K1", "MK-4", "MK-7", "MK-8/9"), "vitamin K (K1+MK)"),
+                 "calcium (mg/day)": (("calcium",), "calcium")}
+_SOURCE_COLORS = {"usual_diet": "tab:gray", "foods": "tab:green", "supplements": "tab:blue", "sun": "gold"}
+
+
+def figure_intake(report: dict):
+    """Daily intake per form, stacked by source, with the reference intakes (dotted) and
+    upper levels (dashed) of IOM and EFSA for the group."""
+    forms = {r["form"]: r for r in report["forms"]}
+    totals = {t["group"]: t for t in report["totals"]}
+    fig, axes = plt.subplots(len(INTAKE_PANELS), 1, figsize=(8, 7))
+    for ax, (title, (names, group)) in zip(axes, INTAKE_PANELS.items()):
+        left = [0.0] * len(names)
+        for source, color in _SOURCE_COLORS.items():
+            widths = [forms[n][source] for n in names]
+            if any(widths):
+                ax.barh(names, widths, left=left, color=color, label=source.replace("_", " "))
+                left = [a + b for a, b in zip(left, widths)]
+        lines: dict[float, list[str]] = {}
+        upper: dict[float, bool] = {}
+        for lim in totals[group]["limits"]:
+            if lim["value"] is None:
+                continue
+            only = f" ({lim['applies_to'][0]})" if len(lim["applies_to"]) == 1 and len(names) > 1 else ""
+            lines.setdefault(lim["value"], []).append(f"{lim['body']} {lim['kind']}{only}")
+            upper[lim["value"]] = lim["kind"] == "UL"
+        for value, labels in lines.items():
+            ax.axvline(value, color="tab:red" if upper[value] else "black", ls="--" if upper[value] else ":", lw=1)
+            ax.annotate(f"{', '.join(labels)} {value:g}", (value, 1.0), xycoords=("data", "axes fraction"),
+                        fontsize=7, rotation=90, va="top", ha="right")
+        ax.set_title(title, fontsize=9)
+        ax.invert_yaxis()
+        ax.legend(fontsize=7, loc="lower right")
+    axes[-1].set_xlabel("mean daily amount (sun: oral D3 equivalent; not counted against the UL)")
+    fig.tight_layout()
+    return fig
+
+
+def save_intake_figure(report: dict, directory: Path, write) -> Path:
+    import io
+
+    fig = figure_intake(report)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    path = directory / "intake.png"
+    write(path, buf.getvalue())
+    return path
