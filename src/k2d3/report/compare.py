@@ -16,6 +16,8 @@ KEY_OBSERVABLES = ("ohd25_nmol_l", "mk7_nmol_l", "ucoc_fraction", "dp_ucmgp_pmol
                    "ca_absorption_fraction", "bmd_lumbar_spine_pct_change", "cac_agatston",
                    "fasting_glucose_mg_dl", "sbp_mmhg")
 COLORS = {"placebo": "tab:gray", "D": "tab:orange", "K": "tab:green", "DK": "tab:purple"}
+#: Arms often coincide (placebo with K on a vitamin D marker): dashes keep both visible.
+STYLES = {"placebo": (":", 2.6), "D": ("--", 2.2), "K": ("-", 1.4), "DK": ("-.", 1.4)}
 
 
 def key_observables(comparison, limit: int = 6) -> list[str]:
@@ -31,7 +33,8 @@ def figure(comparison):
     obs = observables.observables()
     for ax, name in zip(axes.flat, names):
         for arm, tc in comparison.timecourses.items():
-            ax.plot(tc.index, tc[name], color=COLORS[arm], label=comparison.labels[arm])
+            ls, lw = STYLES[arm]
+            ax.plot(tc.index, tc[name], color=COLORS[arm], ls=ls, lw=lw, label=comparison.labels[arm])
             if arm in comparison.bands:
                 lo, hi = comparison.bands[arm]
                 ax.fill_between(tc.index, lo[name], hi[name], color=COLORS[arm], alpha=0.12, lw=0)
