@@ -235,6 +235,52 @@ def _compare_table(result) -> Table:
     return t
 
 
+@app.command("claims")
+def claims_cmd(
+    ids: Optional[list[str]] = typer.Argument(None, help="claim ids (default: all)"),
+    markdown: bool = typer.Option(False, help="print a Markdown table"),
+) -> None:
+    """The article's claims: model prediction, published human data, verdict and why."""
+    from k2d3.analyses.claims import run
+
+    try:
+        outcomes = run(ids or None)
+    except InputError as exc:
+        _fail(exc)
+    if markdown:
+        print("| claim | article | model | human data | verdict | why |")
+        print("|---|---|---|---|---|---|")
+        for o in outcomes:
+            quote = " / ".join(o.quote).replace("|", "\\|")
+            print(f"| {o.id} | {quote} | {_claim_model(o)} | {_claim_data(o)} | **{o.verdict}** | {o.reason} |")
+    else:
+        t = Table(title="k2d3 claims: the article against the model and published human data", show_lines=True)
+        for col in ("claim", "model", "human data (calibration.csv)", "verdict", "why"):
+            t.add_column(col, overflow="fold")
+        for o in outcomes:
+            t.add_row(f"{o.id}\n{o.claim}", _claim_model(o), _claim_data(o), o.verdict, o.reason)
+        _out.print(t)
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in dict.fromkeys(o.verdict for o in outcomes)}
+    print(", ".join(f"{n} {v}" for v, n in counts.items()))
+
+
+def _claim_model(o) -> str:
+    if o.missing:
+        return "needs " + ", ".join(o.missing)
+    return "; ".join(f"{_fmt(p.model_value)} ({p.model_grade})" for p in o.parts)
+
+
+def _claim_data(o) -> str:
+    out = []
+    for p in o.parts:
+        if not p.published:
+            out.append("none")
+            continue
+        out.append(", ".join(f"{_fmt(x.value)} {'/'.join(x.rows)}" + (f" ({x.because})" if x.because else "")
+                             for x in p.published) + f" ({p.data_grade})")
+    return "; ".join(out)
+
+
 def main() -> None:
     try:
         app()
