@@ -226,9 +226,9 @@ def _compare_table(result) -> Table:
             *(["95% CI"] if pop else []), "class"]
     for col in cols:
         t.add_column(col, justify="left" if col in ("observable", "unit", "class") else "right",
-                     no_wrap=col == "observable")
+                     no_wrap=col in ("observable", "class"), overflow="fold")
     for name, r in result.table.iterrows():
-        ci = [f"{_fmt(r['interaction_ci_low'])} to {_fmt(r['interaction_ci_high'])}"] if pop else []
+        ci = [f"{_fmt(r['interaction_ci_low'])}..{_fmt(r['interaction_ci_high'])}"] if pop else []
         t.add_row(name, r["unit"], *(_fmt(r[f"end_{a}"]) for a in ("placebo", "D", "K", "DK")),
                   *(_fmt(r[f"change_{a}"]) for a in ("placebo", "D", "K", "DK")),
                   _fmt(r["interaction"]), *ci, r["class"])
