@@ -148,7 +148,7 @@ def test_population_draws_are_seeded_and_inside_their_bounds():
     ohd = np.array([s.baseline_25ohd_nmol_l for s, _ in a])
     cl = np.array([p["cl_ohd25_70kg"] for _, p in a])
     assert 50 <= ages.min() and ages.max() <= 70
-    assert 16 <= bmis.min() and bmis.max() <= 60 and 27 < bmis.mean() < 32       # NHANES women 29.6
+    assert 16 <= bmis.min() and bmis.max() <= 60 and 27.5 < bmis.mean() < 31.5   # NHANES women 29.6
     assert 10 <= ohd.min() and ohd.max() <= 250 and 60 < ohd.mean() < 72         # fitted mean 65.9
     assert np.median(cl) == pytest.approx(0.0153, rel=0.1)                       # median = table value
     assert 0.15 < np.std(np.log(cl)) < 0.27                                      # cv 0.21
@@ -177,3 +177,23 @@ def test_real_model_d3_and_mk7_act_on_their_own_markers(daily_d3_mk7):
     assert t.loc["ucoc_fraction", "effect_K"] < -0.1 and abs(t.loc["ucoc_fraction", "effect_D"]) < 1e-6
     assert t.loc["ohd25_nmol_l", "class"] == "additive"
     assert set(t.index) == set(k2d3.simulate(None, daily_d3_mk7, days=1).timecourse.columns)
+
+
+@pytest.mark.parametrize("sex, above_40, above_30", [("female", 0.100, 0.412), ("male", 0.056, 0.381)])
+def test_bmi_distribution_reproduces_nhanes_obesity_prevalences(sex, above_40, above_30):
+    """The BMI spread is fitted to grade 3 obesity; obesity (BMI 30+) is a check within 3 points."""
+    base = k2d3.Subject(sex=sex, height_cm=170)
+    bmis = np.array([s.bmi for s, _ in Population(n=4000, seed=11, baseline_25ohd=False,
+                                                 variability=False).sample(base)])
+    assert np.mean(bmis >= 40) == pytest.approx(above_40, abs=0.015)
+    assert np.mean(bmis >= 30) == pytest.approx(above_30, abs=0.035)
+
+
+def test_baseline_25ohd_distribution_reproduces_nhanes_prevalences():
+    """Herrick 2019: 5.0% below 30 nmol/L, 23.3% below 50 (the two quantiles fitted); the
+    redraw below 10 nmol/L (0.5% of the normal) lowers them to 4.5% and 22.9%."""
+    ohd = np.array([s.baseline_25ohd_nmol_l for s, _ in Population(n=4000, seed=12, bmi=False,
+                                                                   variability=False).sample()])
+    assert ohd.min() >= 10
+    assert np.mean(ohd < 30) == pytest.approx(0.045, abs=0.01)    # about 3 standard errors at n = 4000
+    assert np.mean(ohd < 50) == pytest.approx(0.229, abs=0.02)

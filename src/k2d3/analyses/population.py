@@ -1,7 +1,8 @@
 """A virtual population: sampled covariates and between-subject parameter variability.
 
-Covariates (``data/population.yaml``, each with its source): BMI (lognormal around the
-NHANES 2015-2016 mean of the subject's sex; weight follows at the base subject's height),
+Covariates (``data/population.yaml``, each with its source): BMI (lognormal with the
+NHANES 2015-2016 mean of the subject's sex and a spread fitted to the prevalence of BMI 40
+and above; weight follows at the base subject's height),
 baseline serum 25(OH)D (normal fitted to NHANES 2011-2014 prevalences) and, when an age
 range is given, age (uniform over it: a trial's inclusion range, not a population
 distribution). Draws outside the stated bounds are drawn again (truncated distributions).
@@ -85,8 +86,9 @@ class Population:
             if self.bmi:
                 data.pop("weight_kg", None)
                 data.pop("body_fat_pct", None)  # a measured body fat belongs to the base's build
-                mean = _value("bmi_mean_male" if base.sex == "male" else "bmi_mean_female")
-                data["bmi"] = _lognormal_truncated(rng, mean, _value("bmi_cv"), *_value("bmi_bounds"))
+                sex = "male" if base.sex == "male" else "female"
+                data["bmi"] = _lognormal_truncated(rng, _value(f"bmi_mean_{sex}"), _value(f"bmi_cv_{sex}"),
+                                                   *_value("bmi_bounds"))
             else:
                 data.pop("bmi", None)
             if self.baseline_25ohd:
