@@ -241,6 +241,8 @@ def claims_cmd(
     markdown: bool = typer.Option(False, help="print a Markdown table"),
 ) -> None:
     """The article's claims: model prediction, published human data, verdict and why."""
+    from rich.markup import escape
+
     from k2d3.analyses.claims import run
 
     try:
@@ -248,17 +250,21 @@ def claims_cmd(
     except InputError as exc:
         _fail(exc)
     if markdown:
-        print("| claim | article | model | human data | verdict | why |")
-        print("|---|---|---|---|---|---|")
+        print("| claim | article | compared | model | human data | verdict | why |")
+        print("|---|---|---|---|---|---|---|")
         for o in outcomes:
             quote = " / ".join(o.quote).replace("|", "\\|")
-            print(f"| {o.id} | {quote} | {_claim_model(o)} | {_claim_data(o)} | **{o.verdict}** | {o.reason} |")
+            compared = "<br>".join(f"{i + 1}. {p.label}" for i, p in enumerate(o.parts))
+            print(f"| {o.id} | {quote} | {compared} | {_claim_model(o)} | {_claim_data(o)} | **{o.verdict}** "
+                  f"| {o.reason} |")
     else:
         t = Table(title="k2d3 claims: the article against the model and published human data", show_lines=True)
         for col in ("claim", "model", "human data (calibration.csv)", "verdict", "why"):
             t.add_column(col, overflow="fold")
         for o in outcomes:
-            t.add_row(f"{o.id}\n{o.claim}", _claim_model(o), _claim_data(o), o.verdict, o.reason)
+            compared = "\n".join(f"{i + 1}. {p.label}" for i, p in enumerate(o.parts))
+            t.add_row(f"[bold]{o.id}[/]\n{o.claim}\n[dim]{escape(compared)}[/]", escape(_claim_model(o)),
+                      escape(_claim_data(o)), o.verdict, escape(o.reason))
         _out.print(t)
     counts = {v: sum(o.verdict == v for o in outcomes) for v in dict.fromkeys(o.verdict for o in outcomes)}
     print(", ".join(f"{n} {v}" for v, n in counts.items()))
@@ -267,16 +273,16 @@ def claims_cmd(
 def _claim_model(o) -> str:
     if o.missing:
         return "needs " + ", ".join(o.missing)
-    return "; ".join(f"{_fmt(p.model_value)} ({p.model_grade})" for p in o.parts)
+    return "; ".join(f"{i + 1}. {_fmt(p.model_value)} ({p.model_grade})" for i, p in enumerate(o.parts))
 
 
 def _claim_data(o) -> str:
     out = []
     for p in o.parts:
         if not p.published:
-            out.append("none")
+            out.append(f"{len(out) + 1}. none")
             continue
-        out.append(", ".join(f"{_fmt(x.value)} {'/'.join(x.rows)}" + (f" ({x.because})" if x.because else "")
+        out.append(f"{len(out) + 1}. " + ", ".join(f"{_fmt(x.value)} {'/'.join(x.rows)}" + (f" ({x.because})" if x.because else "")
                              for x in p.published) + f" ({p.data_grade})")
     return "; ".join(out)
 
