@@ -159,3 +159,73 @@ def test_plan_without_a_safe_regimen_exits_1():
     p = k2d3("plan", "--target", "ohd25_nmol_l>=200", "--forms", "D3", "--horizon-days", "60")
     assert p.returncode == 1
     assert "no safe regimen" in p.stdout and "tolerable upper intake level" in p.stdout
+
+
+
+# ---- compare and claims
+
+FACTORIAL = EXAMPLE.parent / "d3_k2_factorial.yaml"
+
+
+def test_compare_writes_json_csv_and_figure(tmp_path):
+    out = tmp_path / "cmp"
+    p = k2d3("compare", FACTORIAL, "--days", 120, "--out", out)
+    assert p.returncode == 0, p.stderr
+    assert "D3 + MK-7" in p.stdout and "interaction" in p.stdout
+    data = json.loads((out / "comparison.json").read_text())
+    assert data["arms"] == {"placebo": "placebo", "D": "D3 alone", "K": "MK-7 alone", "DK": "D3 + MK-7"}
+    ohd = data["observables"]["ohd25_nmol_l"]
+    assert ohd["effect_D"] > 20 and ohd["class"] == "additive"
+    assert ohd["interaction"] == pytest.approx(ohd["end_DK"] - ohd["end_D"] - ohd["end_K"] + ohd["end_placebo"])
+    assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "comparison.csv").read_text().startswith("observable,")
+    assert not list(out.glob("*.part"))
+
+
+def test_compare_population_json_has_a_confidence_interval():
+    p = k2d3("compare", FACTORIAL, "--days", 30, "--population", 3, "--seed", 4, "--json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["n_subjects"] == 3 and data["seed"] == 4
+    row = data["observables"]["ucoc_fraction"]
+    assert row["interaction_ci_low"] <= row["interaction"] <= row["interaction_ci_high"]
+
+
+@pytest.mark.parametrize("content, field", [
+    ("supplements:\n  - {compound: D3, dose: 1000 IU, every: 1 day}\n", "supplements"),
+    ("supplements:\n  - {compound: MK-7, dose: 90 ug, every: 1 day}\n", "supplements"),
+    ("sun: {minutes_per_day: 10, latitude: 50}\n", "supplements"),
+    ("supplements:\n  - {compound: D5, dose: 1 ug, every: 1 day}\n", "supplements.0.compound"),
+])
+def test_compare_bad_regimen_is_one_line_and_exit_2(tmp_path, content, field):
+    f = tmp_path / "bad.yaml"
+    f.write_text(content)
+    p = k2d3("compare", f, "--out", tmp_path / "out")
+    assert p.returncode == 2
+    assert p.stderr.startswith(f"error: {field}:") and p.stderr.strip().count("\n") == 0
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args", [("compare", "none.yaml"), ("compare", str(FACTORIAL), "--population", "1"),
+                                  ("compare", str(FACTORIAL), "--days", "0"), ("claims", "no_such_claim")])
+def test_compare_and_claims_bad_arguments_exit_2(tmp_path, args):
+    p = k2d3(*args, cwd=tmp_path if args[1] == "none.yaml" else None)
+    assert p.returncode == 2 and p.stderr.startswith("error: ") and p.stderr.strip().count("\n") == 0
+
+
+def test_claims_markdown_verdicts_on_the_current_model():
+    p = k2d3("claims", "--markdown")
+    assert p.returncode == 0, p.stderr
+    rows = {line.split(" | ")[0].strip("| "): line for line in p.stdout.splitlines() if line.startswith("| ")}
+    verdict = {cid: line.split("**")[1] for cid, line in rows.items() if "**" in line}
+    assert verdict["d3_calcium_absorption"] == "supported"
+    assert verdict["mk7_longer_than_k1"] == "supported"
+    assert verdict["blood_thinner_warning"] == "supported"
+    assert verdict["recommended_intake"] == "partly supported"
+    from k2d3.analyses.claims import claims
+    from k2d3.model.observables import names
+
+    for c in claims():  # untestable exactly while an observable is missing (other branches add them)
+        if c["id"] in ("k2_arterial_calcification", "k2_diabetes_risk_10ug", "glucose_table", "bp_in_range"):
+            missing = any(r not in names() for r in c["requires"])
+            assert (verdict[c["id"]] == "untestable in the model") == missing

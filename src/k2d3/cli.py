@@ -306,6 +306,120 @@ def list_observables() -> None:
     _out.print(t)
 
 
+@app.command("compare")
+def compare_cmd(
+    regimen_file: Path = typer.Argument(..., help="regimen YAML with vitamin D and vitamin K supplements"),
+    days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
+    out: Optional[Path] = typer.Option(None, help="directory for comparison.json, comparison.csv and compare.png"),
+    as_json: bool = typer.Option(False, "--json", help="print the comparison as JSON on stdout"),
+    population: Optional[int] = typer.Option(None, help="virtual subjects (interaction with a 95% CI)"),
+    seed: int = typer.Option(0, help="seed of the virtual population"),
+    workers: Optional[int] = typer.Option(None, help="processes for a population (default: all cores; 1 = serial)"),
+) -> None:
+    """2x2 factorial of the regimen's D and K supplements: placebo, D alone, K alone, both."""
+    import k2d3
+    from k2d3.analyses.compare import compare
+    from k2d3.report import compare as figure
+    from k2d3.report.files import write_atomic
+
+    try:
+        if days is not None and (not math.isfinite(days) or days <= 0):
+            raise InputError("--days", f"must be a positive number of days, got {days:g}")
+        if out is not None and out.exists() and not out.is_dir():
+            raise InputError("--out", f"{str(out)!r} exists and is not a directory")
+        if workers is not None and workers < 1:
+            raise InputError("--workers", f"must be at least 1, got {workers}")
+        regimen = k2d3.Regimen.from_yaml(regimen_file)
+        pop = None if population is None else k2d3.Population(n=population, seed=seed)
+        result = compare(None, regimen, days=days, population=pop, workers=workers)
+    except InputError as exc:
+        _fail(exc)
+    if out is not None:
+        write_atomic(out / "comparison.json", result.to_json())
+        write_atomic(out / "comparison.csv", result.table.to_csv(index_label="observable"))
+        write_atomic(out / "compare.png", figure.png(result))
+    if as_json:
+        sys.stdout.write(result.to_json() + "\n")
+        return
+    _out.print(_compare_table(result))
+    print("end values per arm; Δ = change from day 0; interaction = (D+K) - D - K + placebo; additive if "
+          "within max(5% of the larger single effect, 0.1% of the observable's scale); synergy = the combination "
+          "goes beyond the two effects added, in their direction; antagonism = it falls short of them")
+    if out is not None:
+        print(f"wrote comparison.json, comparison.csv, compare.png to {out}")
+
+
+def _compare_table(result) -> Table:
+    pop = result.n_subjects > 1
+    who = f", mean of {result.n_subjects} virtual subjects (seed {result.seed})" if pop else ""
+    t = Table(title=f"k2d3 compare: 2x2 factorial, {result.days:g} days{who}")
+    labels = result.labels
+    cols = ["observable", "unit", *(labels[a] for a in ("placebo", "D", "K", "DK")),
+            "Δ placebo", "Δ D", "Δ K", "Δ D+K", "interaction",
+            *(["95% CI"] if pop else []), "class"]
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("observable", "unit", "class") else "right",
+                     no_wrap=col in ("observable", "class"), overflow="fold")
+    for name, r in result.table.iterrows():
+        ci = [f"{_fmt(r['interaction_ci_low'])}..{_fmt(r['interaction_ci_high'])}"] if pop else []
+        t.add_row(name, r["unit"], *(_fmt(r[f"end_{a}"]) for a in ("placebo", "D", "K", "DK")),
+                  *(_fmt(r[f"change_{a}"]) for a in ("placebo", "D", "K", "DK")),
+                  _fmt(r["interaction"]), *ci, r["class"])
+    return t
+
+
+@app.command("claims")
+def claims_cmd(
+    ids: Optional[list[str]] = typer.Argument(None, help="claim ids (default: all)"),
+    markdown: bool = typer.Option(False, help="print a Markdown table"),
+) -> None:
+    """The article's claims: model prediction, published human data, verdict and why."""
+    from rich.markup import escape
+
+    from k2d3.analyses.claims import run
+
+    try:
+        outcomes = run(ids or None)
+    except InputError as exc:
+        _fail(exc)
+    if markdown:
+        print("| claim | article | compared | model | human data | verdict | why |")
+        print("|---|---|---|---|---|---|---|")
+        for o in outcomes:
+            quote = " / ".join(o.quote).replace("|", "\\|")
+            compared = "<br>".join(f"{i + 1}. {p.label}" for i, p in enumerate(o.parts))
+            print(f"| {o.id} | {quote} | {compared} | {_claim_model(o)} | {_claim_data(o)} | **{o.verdict}** "
+                  f"| {o.reason} |")
+    else:
+        t = Table(title="k2d3 claims: the article against the model and published human data", show_lines=True)
+        for col in ("claim", "model", "human data (calibration.csv)", "verdict", "why"):
+            t.add_column(col, overflow="fold")
+        for o in outcomes:
+            compared = "\n".join(f"{i + 1}. {p.label}" for i, p in enumerate(o.parts))
+            t.add_row(f"[bold]{o.id}[/]\n{o.claim}\n[dim]{escape(compared)}[/]", escape(_claim_model(o)),
+                      escape(_claim_data(o)), o.verdict, escape(o.reason))
+        _out.print(t)
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in dict.fromkeys(o.verdict for o in outcomes)}
+    print(", ".join(f"{n} {v}" for v, n in counts.items()))
+
+
+def _claim_model(o) -> str:
+    if o.missing:
+        return "needs " + ", ".join(o.missing)
+    return "; ".join(f"{i + 1}. {_fmt(p.model_value)} ({p.model_grade})" for i, p in enumerate(o.parts))
+
+
+def _claim_data(o) -> str:
+    out = []
+    for p in o.parts:
+        if not p.published:
+            out.append(f"{len(out) + 1}. none")
+            continue
+        out.append(f"{len(out) + 1}. " + ", ".join(f"{_fmt(x.value)} {'/'.join(x.rows)}" + (f" ({x.because})" if x.because else "")
+                             for x in p.published) + f" ({p.data_grade})")
+    return "; ".join(out)
+
+
 def main() -> None:
     try:
         app()

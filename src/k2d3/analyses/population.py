@@ -1,0 +1,159 @@
+"""A virtual population: sampled covariates and between-subject parameter variability.
+
+Covariates (``data/population.yaml``, each with its source): BMI (lognormal with the
+NHANES 2015-2016 mean of the subject's sex and a spread fitted to the prevalence of BMI 40
+and above; weight follows at the base subject's height),
+baseline serum 25(OH)D (normal fitted to NHANES 2011-2014 prevalences) and, when an age
+range is given, age (uniform over it: a trial's inclusion range, not a population
+distribution). Draws outside the stated bounds are drawn again (truncated distributions).
+Parameter variability: every entry of ``parameters.yaml`` with a ``cv`` gets a lognormal
+factor, ``value * exp(eta)``, ``eta ~ N(0, log(1 + cv^2))``, so the table value is the
+median. One seed fixes every draw.
+
+The subjects run one by one through the reference (libroadrunner) engine, spread over a
+local process pool with a serial fallback. DESIGN.md's batched population engine (arrays
+over subjects) does not exist yet; this module is the single-subject path it will be
+tested against.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import yaml
+
+from k2d3.errors import InputError
+from k2d3.inputs.subject import Subject
+from k2d3.model.build import parameters as parameter_table
+
+MAX_SUBJECTS = 10000
+
+
+@functools.cache
+def covariates() -> dict[str, dict]:
+    return yaml.safe_load(resources.files("k2d3.analyses").joinpath("data/population.yaml").read_text())
+
+
+def _value(name: str):
+    return covariates()[name]["value"]
+
+
+@dataclass(frozen=True)
+class Population:
+    """``n`` virtual subjects drawn around a base subject with ``seed``.
+
+    ``age``: (low, high) years to draw ages uniformly from; None keeps the base age.
+    ``bmi`` / ``baseline_25ohd`` / ``variability``: switch each source of spread on or off.
+    """
+
+    n: int
+    seed: int = 0
+    age: tuple[float, float] | None = None
+    bmi: bool = True
+    baseline_25ohd: bool = True
+    variability: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.n, int) or isinstance(self.n, bool) or not 2 <= self.n <= MAX_SUBJECTS:
+            raise InputError("population", f"n must be a whole number from 2 to {MAX_SUBJECTS}, got {self.n!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise InputError("seed", f"must be a non-negative whole number, got {self.seed!r}")
+        if self.age is not None:
+            lo, hi = self.age
+            if not 18 <= lo <= hi <= 110:
+                raise InputError("population.age", f"range must lie within 18-110 years, got {lo}-{hi}")
+
+    def sample(self, base: Subject | None = None,
+               overrides: dict[str, float] | None = None) -> list[tuple[Subject, dict[str, float]]]:
+        """The subjects and each one's parameter overrides (user overrides stay fixed)."""
+        base = base or Subject()
+        overrides = dict(overrides or {})
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(2)[0])
+        varying = [p for p in parameter_table().values() if p.cv and p.name not in overrides] \
+            if self.variability else []
+        out = []
+        for _ in range(self.n):
+            data = base.model_dump(exclude_none=True)
+            if self.age is not None:
+                data["age"] = float(rng.uniform(*self.age))
+            if self.bmi:
+                data.pop("weight_kg", None)
+                data.pop("body_fat_pct", None)  # a measured body fat belongs to the base's build
+                sex = "male" if base.sex == "male" else "female"
+                data["bmi"] = _lognormal_truncated(rng, _value(f"bmi_mean_{sex}"), _value(f"bmi_cv_{sex}"),
+                                                   *_value("bmi_bounds"))
+            else:
+                data.pop("bmi", None)
+            if self.baseline_25ohd:
+                data["baseline_25ohd_nmol_l"] = _normal_truncated(rng, _value("ohd25_mean"), _value("ohd25_sd"),
+                                                                  *_value("ohd25_bounds"))
+            params = dict(overrides)
+            for p in varying:
+                omega = math.sqrt(math.log1p(p.cv ** 2))
+                params[p.name] = p.value * math.exp(rng.normal(0.0, omega))
+            out.append((Subject.from_dict(data, "population subject"), params))
+        return out
+
+
+def _lognormal_truncated(rng, mean: float, cv: float, lo: float, hi: float) -> float:
+    sigma = math.sqrt(math.log1p(cv ** 2))
+    mu = math.log(mean) - sigma ** 2 / 2  # the distribution's mean is ``mean``
+    while True:
+        x = float(rng.lognormal(mu, sigma))
+        if lo <= x <= hi:
+            return x
+
+
+def _normal_truncated(rng, mean: float, sd: float, lo: float, hi: float) -> float:
+    while True:
+        x = float(rng.normal(mean, sd))
+        if lo <= x <= hi:
+            return x
+
+
+def _one(job):
+    """One subject's four arms (runs in a worker process). Input errors travel back as
+    data: ``InputError`` does not survive pickling with its field."""
+    from k2d3.analyses.compare import run_arms
+
+    subject, params, arms, days, simulator, times = job
+    try:
+        return run_arms(subject, arms, days, params or None, simulator, times)
+    except InputError as exc:
+        return ("input-error", exc.field, exc.problem)
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_population(population: Population, base: Subject, arms: dict, days: float,
+                   overrides: dict | None, simulator=None, times=None, workers: int | None = None) -> list[dict]:
+    """Every sampled subject's four arms, in subject order."""
+    jobs = [(s, p, arms, days, simulator, times) for s, p in population.sample(base, overrides)]
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise InputError("workers", f"must be at least 1, got {workers}")
+    results = None
+    if workers > 1:
+        import multiprocessing
+
+        try:  # spawn: a fork would copy the parent's JIT-compiled model and its threads
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+                results = list(pool.map(_one, jobs))
+        except (OSError, BrokenProcessPool, NotImplementedError) as exc:
+            warnings.warn(f"process pool unavailable ({exc}); running the population serially", RuntimeWarning)
+    if results is None:
+        results = [_one(job) for job in jobs]
+    for r in results:
+        if isinstance(r, tuple) and r and r[0] == "input-error":
+            raise InputError(r[1], r[2])
+    return results
