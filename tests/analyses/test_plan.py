@@ -36,8 +36,9 @@ def test_obese_subject_needs_more(lean, obese):
 def test_rules_of_thumb_are_shown_beside(lean, obese):
     heaney, drincic = lean.rules_of_thumb
     assert heaney["dose_ug_day"] == pytest.approx(25.0, rel=1e-3)        # 25 nmol/L -> 1000 IU
-    assert drincic["dose_ug_day"] == pytest.approx(2.5 * 70 * 10 / 40)    # 2.5 IU/kg per ng/mL, 10 ng/mL
-    assert obese.rules_of_thumb[1]["dose_ug_day"] == pytest.approx(2.5 * 110 * 10 / 40)
+    ng_ml = 25 / 2.496                                                   # the 25 nmol/L rise in ng/mL
+    assert drincic["dose_ug_day"] == pytest.approx(2.5 * 70 * ng_ml / 40)  # 2.5 IU/kg per ng/mL
+    assert obese.rules_of_thumb[1]["dose_ug_day"] == pytest.approx(2.5 * 110 * ng_ml / 40)
     assert all(r["source"] for r in lean.rules_of_thumb)
 
 

@@ -28,6 +28,7 @@ from k2d3.errors import InputError
 from k2d3.inputs import compounds
 from k2d3.inputs.regimen import Regimen
 from k2d3.inputs.subject import Subject
+from k2d3.inputs.units import NG_ML_25OHD_IN_NMOL_L
 from k2d3.model import observables
 
 _TARGET = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(<=|>=|=)\s*([-+0-9.eE]+)\s*$")
@@ -192,14 +193,14 @@ def _rules_of_thumb(subject: Subject, target: Target, start: float) -> list[dict
         return []
     rot = settings()["rules_of_thumb"]
     rise = target.value - start                    # nmol/L
-    ng_ml = rise / 2.5
+    ng_ml = rise / NG_ML_25OHD_IN_NMOL_L
     a = rot["per_100_iu"]
     b = rot["obesity_iu_per_kg"]
     iu_b = b["iu_per_kg_per_ng_ml"] * subject.weight_kg * ng_ml
     return [{"rule": a["label"], "dose_ug_day": rise / a["nmol_l_per_ug_day"],
              "why": "ignores body size, baseline and the flattening of the response at higher doses",
              "source": a["source"]},
-            {"rule": b["label"], "dose_ug_day": iu_b / 40.0,
+            {"rule": b["label"], "dose_ug_day": iu_b / compounds.compounds()["D3"].iu_per_ug,
              "why": "scales with body weight; derived in obese adults (BMI 30+), so it overstates doses in lean people",
              "source": b["source"]}]
 

@@ -27,8 +27,8 @@ from k2d3.analyses import metabolic_cases as met
 from k2d3.analyses import vascular_cases as vasc
 from k2d3.analyses import vitamin_d_cases as vd
 from k2d3.analyses import vitamin_k_cases as vk
-from k2d3.engine.summary import intake_limits
 from k2d3.errors import InputError
+from k2d3.inputs.limits import table as intake_limits
 
 
 @dataclass(frozen=True)

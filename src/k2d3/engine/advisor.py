@@ -14,7 +14,7 @@ from importlib import resources
 import yaml
 
 from k2d3.engine import intake
-from k2d3.inputs import limits
+from k2d3.inputs import compounds, limits
 from k2d3.inputs.regimen import Regimen
 from k2d3.inputs.subject import Subject
 from k2d3.model import observables
@@ -82,7 +82,7 @@ def _check(rule: Rule, subject: Subject, regimen: Regimen, src, maxima) -> dict 
         scale = 1e-3 if a == "calcium" else 1.0
         total = scale * sum(src[s].get(c, 0.0) for s in ("usual_diet", "foods", "supplements") for c in ul.compounds)
         if total > ul.value * (1 + 1e-9):  # a dose at the UL, through unit conversion, is not above it
-            return {"intake": total, "intake_iu": 40.0 * total, "limit": ul.value, "body": ul.body}
+            return {"intake": total, "intake_iu": compounds.compounds()["D3"].iu_per_ug * total, "limit": ul.value, "body": ul.body}
     elif rule.kind == "level_above":
         if maxima is not None and maxima.get(a["observable"], float("-inf")) > a["value"]:
             return {"value": maxima[a["observable"]]}

@@ -9,12 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from k2d3.engine import advisor, dosing
-from k2d3.inputs import limits
 from k2d3.model import observables
-
-
-def intake_limits() -> dict:
-    return limits.table()
 
 
 def _time_in_range(days: np.ndarray, values: np.ndarray, rng) -> float | None:
@@ -45,20 +40,6 @@ def observable_stats(result) -> dict[str, dict]:
     return out
 
 
-def level_flags(stats: dict[str, dict]) -> list[dict]:
-    """Alerts of observables.yaml whose threshold the run's maximum crosses (the highest only);
-    the safety advisor's rules (inputs/data/safety_rules.yaml) hold the sourced thresholds."""
-    flags = []
-    for name, obs in observables.observables().items():
-        crossed = [a for a in obs.alerts if stats[name]["max"] > a["above"]]
-        if crossed:
-            a = max(crossed, key=lambda x: x["above"])
-            flags.append({"code": f"{name}_above_{a['above']:g}", "severity": a["severity"],
-                          "message": f"{a['message']} (maximum {stats[name]['max']:.3g} {obs.unit})",
-                          "source": a["source"]})
-    return flags
-
-
 def summarize(result) -> dict:
     horizon = result.days * dosing.HOURS_PER_DAY
     intake = dosing.mean_daily_intake_ug(result.regimen, horizon)
@@ -68,5 +49,5 @@ def summarize(result) -> dict:
         "observables": stats,
         "mean_daily_intake_ug": intake,
         "titrated_dose_mg_day": dict(result.titrated_dose_mg),
-        "flags": advisor.advise(result) + level_flags(stats),
+        "flags": advisor.advise(result),
     }

@@ -19,7 +19,6 @@ class Observable:
     evidence: str
     range: tuple[float, float] | None
     range_source: str
-    alerts: tuple[dict, ...] = ()
 
 
 @functools.cache
@@ -31,7 +30,7 @@ def observables() -> dict[str, Observable]:
             raise ValueError(f"observables.yaml: {name} has unknown evidence {e['evidence']!r}")
         rng = tuple(e["range"]) if e.get("range") else None
         out[name] = Observable(name, e["unit"], e["label"], e["description"], e["evidence"], rng,
-                               e["range_source"], tuple(e.get("alerts", ())))
+                               e["range_source"])
     return out
 
 
