@@ -66,7 +66,7 @@ def find(name: object, field: str, medication: bool = False) -> Compound:
     known = [n for n, c in compounds().items() if c.medication == medication]
     hit = _aliases().get(_key(name))
     if hit is None or hit not in known:
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
+        close = difflib.get_close_matches(name, known, n=3)  # difflib's 0.6: "aspirin" is not "warfarin"
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise InputError(field, f"unknown {kind} {name!r} (known: {', '.join(known)}){hint}")
     return compounds()[hit]
