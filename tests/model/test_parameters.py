@@ -78,7 +78,7 @@ def test_every_between_subject_cv_has_its_source_and_conversion():
     # a cv drives the virtual population's spread: it must cite where it comes from
     pattern = re.compile(r"(doi|pmid|pmc\d|https?://|\b(19|20)\d\d\b)", re.I)
     varying = {n: p for n, p in TABLE.items() if p.cv is not None}
-    assert {"cl_ohd25_70kg", "ke_warfarin", "ec50_warfarin"} <= set(varying)
+    assert {"cl_ohd25_70kg", "ke_warfarin"} <= set(varying)
     for name, p in varying.items():
         assert 0 < p.cv < 2, name
         assert p.cv_source and pattern.search(p.cv_source), name
