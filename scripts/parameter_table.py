@@ -16,6 +16,8 @@ def table() -> str:
     lines = [HEADER, "|---|---|---|---|---|---|"]
     for p in parameters().values():
         src = p.source.replace("|", "/")
+        if p.cv:  # between-subject variability of the virtual population
+            src += f"; **between-subject CV {p.cv:g}**: " + p.cv_source.replace("|", "/")
         lines.append(f"| `{p.name}` | {p.value:g} | {p.unit} | {p.description} | {p.evidence} | {src} |")
     return "\n".join(lines) + "\n"
 

@@ -72,3 +72,42 @@ def test_calcium_molar_mass_is_the_same_in_the_model_and_the_compound_table():
     from k2d3.inputs import compounds
 
     assert TABLE["ca_molar_mass"].value == compounds.compounds()["calcium"].molar_mass_g_mol
+
+
+def test_every_between_subject_cv_has_its_source_and_conversion():
+    # a cv drives the virtual population's spread: it must cite where it comes from
+    pattern = re.compile(r"(doi|pmid|pmc\d|https?://|\b(19|20)\d\d\b)", re.I)
+    varying = {n: p for n, p in TABLE.items() if p.cv is not None}
+    assert {"cl_ohd25_70kg", "ke_warfarin"} <= set(varying)
+    for name, p in varying.items():
+        assert 0 < p.cv < 2, name
+        assert p.cv_source and pattern.search(p.cv_source), name
+        assert "cv" in p.cv_source.lower(), f"{name}: say how the published spread became the cv"
+    assert all(p.cv_source is None for p in TABLE.values() if p.cv is None)
+
+
+def test_cv_without_a_source_is_refused(tmp_path, monkeypatch):
+    text = "x:\n  value: 1\n  unit: L\n  description: d\n  source: \"assumed: a test entry without any real source at all\"\n  evidence: assumed\n  cv: 0.2\n"
+    monkeypatch.setattr(build, "_read", lambda name: text)
+    build.parameters.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="cv and cv_source together"):
+            build.parameters()
+        monkeypatch.setattr(build, "_read", lambda name: text.replace("cv: 0.2", "cv: -1\n  cv_source: s 2014"))
+        build.parameters.cache_clear()
+        with pytest.raises(ValueError, match="between 0 and 2"):
+            build.parameters()
+    finally:
+        monkeypatch.undo()
+        build.parameters.cache_clear()
+
+
+def test_docs_table_shows_each_cv():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "model.md").read_text()
+    table = doc[doc.index("| parameter | value | unit | description | evidence | source |"):]  # the generated one
+    for name, p in TABLE.items():
+        if p.cv is not None:
+            row = next(line for line in table.splitlines() if line.startswith(f"| `{name}` |"))
+            assert f"between-subject CV {p.cv:g}" in row, name

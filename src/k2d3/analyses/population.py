@@ -8,7 +8,9 @@ range is given, age (uniform over it: a trial's inclusion range, not a populatio
 distribution). Draws outside the stated bounds are drawn again (truncated distributions).
 Parameter variability: every entry of ``parameters.yaml`` with a ``cv`` gets a lognormal
 factor, ``value * exp(eta)``, ``eta ~ N(0, log(1 + cv^2))``, so the table value is the
-median. One seed fixes every draw.
+median; each parameter draws from its own stream (seed and name), so that adding a cv to
+the table leaves the covariates and the other parameters' draws unchanged. One seed fixes
+every draw.
 
 The subjects run one by one through the reference (libroadrunner) engine, spread over a
 local process pool with a serial fallback. DESIGN.md's batched population engine (arrays
@@ -21,6 +23,7 @@ import functools
 import math
 import os
 import warnings
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -78,6 +81,8 @@ class Population:
         rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(2)[0])
         varying = [p for p in parameter_table().values() if p.cv and p.name not in overrides] \
             if self.variability else []
+        etas = {p.name: _parameter_rng(self.seed, p.name).normal(0.0, math.sqrt(math.log1p(p.cv ** 2)), self.n)
+                for p in varying}
         out = []
         for _ in range(self.n):
             data = base.model_dump(exclude_none=True)
@@ -96,10 +101,15 @@ class Population:
                                                                   *_value("ohd25_bounds"))
             params = dict(overrides)
             for p in varying:
-                omega = math.sqrt(math.log1p(p.cv ** 2))
-                params[p.name] = p.value * math.exp(rng.normal(0.0, omega))
+                params[p.name] = p.value * math.exp(etas[p.name][len(out)])
             out.append((Subject.from_dict(data, "population subject"), params))
         return out
+
+
+def _parameter_rng(seed: int, name: str) -> np.random.Generator:
+    """One stream per parameter, keyed by its name: giving another parameter a cv (or
+    overriding one) leaves every other draw of the same seed as it was."""
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode())]))
 
 
 def _lognormal_truncated(rng, mean: float, cv: float, lo: float, hi: float) -> float:

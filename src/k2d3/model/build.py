@@ -28,6 +28,7 @@ class Parameter:
     source: str
     evidence: str
     cv: float | None = None
+    cv_source: str | None = None  # where the between-subject CV comes from, and its conversion
 
 
 EVIDENCE_LEVELS = ("clinical", "observational", "preclinical", "assumed")
@@ -39,7 +40,8 @@ def _read(name: str) -> str:
 
 @functools.cache
 def parameters() -> dict[str, Parameter]:
-    """The parameter table, validated: every entry has a value, unit, source and evidence."""
+    """The parameter table, validated: every entry has a value, unit, source and evidence,
+    and a between-subject ``cv`` only together with its ``cv_source``."""
     raw = yaml.safe_load(_read("parameters.yaml"))
     table = {}
     for name, e in raw.items():
@@ -48,8 +50,15 @@ def parameters() -> dict[str, Parameter]:
             raise ValueError(f"parameters.yaml: {name} lacks {', '.join(missing)}")
         if e["evidence"] not in EVIDENCE_LEVELS:
             raise ValueError(f"parameters.yaml: {name} has unknown evidence {e['evidence']!r}")
+        cv, cv_source = e.get("cv"), e.get("cv_source")
+        if cv is not None and not (isinstance(cv, (int, float)) and not isinstance(cv, bool) and 0 < cv < 2):
+            raise ValueError(f"parameters.yaml: {name} has cv {cv!r}; it must be a number between 0 and 2")
+        if (cv is None) != (cv_source is None):
+            raise ValueError(f"parameters.yaml: {name} needs cv and cv_source together")
         table[name] = Parameter(name, float(e["value"]), str(e["unit"]), e["description"].strip(),
-                                str(e["source"]).strip(), e["evidence"], e.get("cv"))
+                                str(e["source"]).strip(), e["evidence"],
+                                None if cv is None else float(cv),
+                                None if cv_source is None else str(cv_source).strip())
     return table
 
 
