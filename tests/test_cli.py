@@ -86,7 +86,7 @@ def test_warfarin_example_shows_the_inr_drift_after_mk7():
     inr = summary["observables"]["inr"]
     assert inr["baseline"] == pytest.approx(1.0)
     assert 2.0 < inr["max"] < 3.5          # on warfarin alone (the titration overshoots a little)
-    assert inr["end"] < 0.6 * inr["max"]   # after six weeks of MK-7
+    assert inr["end"] < 0.75 * inr["max"]  # after six weeks of MK-7 (row inr_theuwissen2013: -25 to -55%)
     assert 5.0 < summary["titrated_dose_mg_day"]["warfarin"] < 8.0  # IWPC 2009 predicts 6.2 for him
     [flag] = [f for f in summary["flags"] if f["code"] == "vka_vitamin_k_change"]
     assert "starting MK-7 on day 70 moves the INR from 2.5" in flag["message"]

@@ -41,13 +41,6 @@ def test_bands_match_the_table():
             assert case.band is None, row_id
 
 KNOWN_MISSES = {
-    # Warfarin at INR 2.5 lowers the extrahepatic vitamin K hydroquinone by only ~60% in the
-    # shared vitamin K cycle, so with osteocalcin's shallow Hill coefficient dp-ucMGP rises
-    # 1.3-fold where VKA users have ~2.9-fold (docs/model.md, Arteries).
-    "dp_ucmgp_vka_delanaye2014": "extrahepatic vitamin K cycle too little inhibited by warfarin",
-    # K1 100 ug/day on acenocoumarol lowers the INR by 12.5% in a week where Schurgers 2004
-    # saw no significant change (k2d3's band: less than 10%); docs/model.md, section 4.
-    "inr_schurgers2004_k1_100": "K1 still slightly too potent on the hepatic cycle",
     # An independent check the model fails, kept visible: the 25(OH)D rise after a bolus
     # scales too steeply with small body size (47 vs 28 nmol/L at an assumed 50 kg; 28 at
     # 70 kg). docs/validation.md, "Known discrepancies". strict: the mark fails once fixed.
