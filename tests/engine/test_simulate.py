@@ -177,3 +177,21 @@ def test_calcium_supplement_raises_absorbed_calcium_and_urine_calcium():
     assert carb["pth_pmol_l"] < none["pth_pmol_l"]
     # fractional absorption falls as intake rises (Heaney 1989)
     assert carb["ca_absorption_fraction"] < none["ca_absorption_fraction"]
+
+
+def test_run_in_continued_week_by_week_equals_rerunning_from_day_0():
+    """The titration's INR checks continue one run; re-running each week from day 0 (the
+    plain definition) must give the same weekly doses, with supplements on board."""
+    from k2d3.engine import simulate as sim, titration
+
+    subject = k2d3.Subject(age=70, sex="female", cyp2c9="*1/*3", vkorc1="GA", baseline_25ohd_nmol_l=45)
+    regimen = k2d3.Regimen.from_dict({
+        "medications": [{"drug": "warfarin", "target_inr": 3.0}],
+        "supplements": [{"compound": "MK-7", "dose": "45 ug", "every": "1 day", "start_day": 20},
+                        {"compound": "D3", "dose": "50000 IU", "on_days": [0, 30]}]})
+    rerun = titration.titrate(subject, regimen, lambda trial, d: k2d3.simulate(
+        subject, trial, days=d, times=[d]).timecourse["inr"].iloc[-1])
+    continued = sim.titrate(subject, regimen)
+    assert continued[1]["warfarin"] == pytest.approx(rerun[1]["warfarin"], rel=1e-6)
+    assert continued[0].model_dump() == rerun[0].model_dump()
+    assert 0.5 < continued[1]["warfarin"] < 10

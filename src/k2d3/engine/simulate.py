@@ -73,9 +73,7 @@ def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
     if not math.isfinite(days) or days <= 0:
         raise InputError("days", f"must be a positive number, got {days!r}")
     out_days = _output_times(days, times)
-    regimen, titrated = titration.titrate(
-        subject, regimen,
-        lambda trial, d: simulate(subject, trial, days=d, times=[d], parameters=parameters).timecourse["inr"].iloc[-1])
+    regimen, titrated = titrate(subject, regimen, parameters)
     horizon = days * HOURS_PER_DAY
     dose_list = dosing.doses(regimen, subject, horizon)
 
@@ -90,11 +88,42 @@ def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
     return Result(frame, subject, regimen, days, dose_list, params, titrated)
 
 
-def _integrate(rr, groups, out_h: np.ndarray, horizon: float, names: list[str]) -> np.ndarray:
-    """Integrate segment by segment; returns the observables at ``out_h`` (hours)."""
+def titrate(subject: Subject, regimen: Regimen, parameters: dict[str, float] | None = None):
+    """``titration.titrate`` with the run-in INR checks simulated as one continuing run.
+
+    Each week's check continues from where the previous one ended (the doses before it
+    are the same), so the subject is equilibrated once and the run-in integrated once,
+    not re-run from day 0 every week. A check whose history differs restarts from day 0.
+    """
+    run = _RunIn(subject, parameters)
+    return titration.titrate(subject, regimen, run.inr)
+
+
+class _RunIn:
+    def __init__(self, subject: Subject, parameters):
+        self.subject, self.parameters = subject, parameters
+        self.end_h: float | None = None   # where the run stands
+        self.applied: list = []           # the doses integrated so far, grouped by time
+
+    def inr(self, trial: Regimen, days: float) -> float:
+        rr = runner()
+        end = days * HOURS_PER_DAY
+        groups = dosing.grouped(dosing.doses(trial, self.subject, end))
+        start = self.end_h
+        if start is None or start > end or [g for g in groups if g[0] < start] != self.applied:
+            equilibrium.equilibrate(rr, self.subject, self.parameters or {})
+            start, self.applied = 0.0, []
+        value = _integrate(rr, groups, np.array([end]), end, ["inr"], start)[0, 0]
+        self.end_h, self.applied = end, groups
+        return float(value)
+
+
+def _integrate(rr, groups, out_h: np.ndarray, horizon: float, names: list[str], start: float = 0.0) -> np.ndarray:
+    """Integrate segment by segment from ``start`` (hours; ``rr`` holds the state there);
+    returns the observables at ``out_h`` (hours, none before ``start``)."""
     rows = np.full((out_h.size, len(names)), np.nan)
     selections = ["time", *names]
-    boundaries = sorted({0.0, horizon, *(t for t, _ in groups if t < horizon)})
+    boundaries = sorted({start, horizon, *(t for t, _ in groups if start <= t < horizon)})
     dose_at = dict(groups)
     k = 0  # next output row to fill
     for a, b in zip(boundaries[:-1], boundaries[1:]):

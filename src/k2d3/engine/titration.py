@@ -2,8 +2,9 @@
 would (one INR check a week, a bounded proportional change), then holds it fixed, so that
 what is added later (K1, MK-7) shows as INR drift.
 
-The run-in is simulated week by week from day 0 with the doses decided so far; the result
-is an ordinary regimen of fixed doses, which ``simulate`` then runs in full.
+Each week's INR check sees the doses decided so far (``run``: ``simulate.titrate`` continues
+one run week by week); the result is an ordinary regimen of fixed doses, which ``simulate``
+then runs in full.
 """
 from __future__ import annotations
 
