@@ -10,10 +10,12 @@ Parameter variability: every entry of ``parameters.yaml`` with a ``cv`` gets a l
 factor, ``value * exp(eta)``, ``eta ~ N(0, log(1 + cv^2))``, so the table value is the
 median. One seed fixes every draw.
 
-The subjects run one by one through the reference (libroadrunner) engine, spread over a
-local process pool with a serial fallback. DESIGN.md's batched population engine (arrays
-over subjects) does not exist yet; this module is the single-subject path it will be
-tested against.
+By default every subject's arms run together in the batched engine (``engine.batch``:
+arrays over subjects, one stiff integration for the whole population, each subject's day 0
+and any titration from the reference path). ``engine="reference"`` runs the subjects one
+by one through the reference (libroadrunner) engine instead, spread over a local process
+pool with a serial fallback; it is what the batch is tested against, and it is the path an
+injected ``simulator`` takes.
 """
 from __future__ import annotations
 
@@ -134,10 +136,31 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+ENGINES = ("batch", "reference")
+
+
+def _batched(sample, arms: dict, days: float, times) -> list[dict]:
+    """All subjects x arms as one batch; frames regrouped per subject."""
+    from k2d3.engine.batch import timecourses
+
+    keys = list(arms)
+    frames = timecourses([s for s, _ in sample for _ in keys], [arms[k] for _ in sample for k in keys],
+                         days, times, [p for _, p in sample for _ in keys])
+    return [dict(zip(keys, frames[i * len(keys):(i + 1) * len(keys)])) for i in range(len(sample))]
+
+
 def run_population(population: Population, base: Subject, arms: dict, days: float,
-                   overrides: dict | None, simulator=None, times=None, workers: int | None = None) -> list[dict]:
-    """Every sampled subject's four arms, in subject order."""
-    jobs = [(s, p, arms, days, simulator, times) for s, p in population.sample(base, overrides)]
+                   overrides: dict | None, simulator=None, times=None, workers: int | None = None,
+                   engine: str = "batch") -> list[dict]:
+    """Every sampled subject's four arms, in subject order. ``engine``: "batch" (default) or
+    "reference" (one subject at a time, ``workers`` processes); an injected ``simulator``
+    always runs per subject."""
+    if engine not in ENGINES:
+        raise InputError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
+    sample = population.sample(base, overrides)
+    if engine == "batch" and simulator is None:
+        return _batched(sample, arms, days, times)
+    jobs = [(s, p, arms, days, simulator, times) for s, p in sample]
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise InputError("workers", f"must be at least 1, got {workers}")
