@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import types
 from dataclasses import dataclass
 
@@ -66,15 +67,20 @@ class _Translator:
     def __init__(self, libsbml):
         self.sbml = libsbml
         self.names: set[str] = set()
+        self.time = False
 
     def __call__(self, node) -> str:
+        return self.combine(node, [self(node.getChild(i)) for i in range(node.getNumChildren())])
+
+    def combine(self, node, args: list[str]) -> str:
+        """The expression of ``node`` given its children's expressions ``args``."""
         L = self.sbml
         t = node.getType()
-        kids = [node.getChild(i) for i in range(node.getNumChildren())]
         if t == L.AST_NAME:
             self.names.add(node.getName())
             return _var(node.getName())
         if t == L.AST_NAME_TIME:
+            self.time = True
             return "t"
         if t == L.AST_INTEGER:
             return repr(float(node.getInteger()))
@@ -88,7 +94,6 @@ class _Translator:
             return "True"
         if t == L.AST_CONSTANT_FALSE:
             return "False"
-        args = [self(k) for k in kids]
         if t == L.AST_PLUS:
             return "(" + " + ".join(args) + ")" if args else "0.0"
         if t == L.AST_MINUS:
@@ -128,12 +133,57 @@ class _Translator:
         raise NotImplementedError(f"batch engine: SBML math {name or t!r} is not translated")
 
 
+_ATOM = re.compile(r"^(v_\w+|-?[0-9.e+-]+|t)$")
+
+
+class _Hoister(_Translator):
+    """Translates like ``_Translator`` but lifts every part of an expression that depends on
+    constants only (parameters, compartments, rules of those) out into ``hoisted``: the
+    batch computes those once per run instead of at every right-hand-side call."""
+
+    def __init__(self, libsbml, static: set[str], hoisted: list[str]):
+        super().__init__(libsbml)
+        self.static, self.hoisted = static, hoisted
+
+    def lift(self, expr: str) -> str:
+        if _ATOM.match(expr):
+            return expr
+        if expr not in self.hoisted:
+            self.hoisted.append(expr)
+        return f"h{self.hoisted.index(expr)}"
+
+    def part(self, node) -> tuple[str, bool]:
+        L = self.sbml
+        parts = [self.part(node.getChild(i)) for i in range(node.getNumChildren())]
+        t = node.getType()
+        if not parts:
+            expr = self.combine(node, [])
+            return expr, (t != L.AST_NAME_TIME and (t != L.AST_NAME or node.getName() in self.static))
+        if all(st for _, st in parts):
+            return self.combine(node, [e for e, _ in parts]), True
+        if t in (L.AST_TIMES, L.AST_PLUS):
+            fixed = [e for e, st in parts if st]
+            moving = [e for e, st in parts if not st]
+            if len(fixed) > 1:
+                fixed = [self.lift(self.combine(node, fixed))]
+            else:
+                fixed = [self.lift(e) for e in fixed]
+            return self.combine(node, fixed + moving), False
+        return self.combine(node, [self.lift(e) if st else e for e, st in parts]), False
+
+    def __call__(self, node) -> str:
+        expr, static = self.part(node)
+        return self.lift(expr) if static else expr
+
+
 @dataclass(frozen=True)
 class _Compiled:
     species: tuple[str, ...]       # state rows, amounts
     constants: tuple[str, ...]     # parameter rows: constant parameters and compartments
+    volumes: tuple[int, ...]       # per species: its compartment's row in P (-1: amount in math)
     pattern: np.ndarray            # (species, species) bool: d(dY_i)/d(Y_j) may be non-zero
-    rhs: object                    # rhs(t, Y, P) -> dY/dt, amounts per hour
+    statics: object                # statics(P) -> H, what rhs needs that does not change in a run
+    rhs: object                    # rhs(t, Y, H, V) -> dY/dt, amounts per hour (V: 1/volume)
     observe: object                # observe(t, Y, P) -> (observables, columns)
     source: str
 
@@ -174,9 +224,12 @@ def compiled() -> _Compiled:
         raise NotImplementedError("batch engine: boundary or constant species are not translated")
     sid = [s.getId() for s in species]
     rules: dict[str, tuple[str, set[str]]] = {}
+    timed: set[str] = set()
     for r in m.getListOfRules():
         tr = _Translator(libsbml)
         rules[r.getVariable()] = (tr(r.getMath()), tr.names)
+        if tr.time:
+            timed.add(r.getVariable())
     constants = [p.getId() for p in m.getListOfParameters() if p.getConstant()]
     constants += [c.getId() for c in m.getListOfCompartments()]
     if not all(c.getConstant() for c in m.getListOfCompartments()):
@@ -190,13 +243,13 @@ def compiled() -> _Compiled:
         if law.getNumLocalParameters():
             raise NotImplementedError(f"batch engine: local parameters in reaction {r.getId()}")
         tr = _Translator(libsbml)
-        reactions.append((tr(law.getMath()), tr.names))
+        reactions.append((tr(law.getMath()), tr.names, law.getMath()))
         for ref, sign in [(x, -1.0) for x in r.getListOfReactants()] + [(x, 1.0) for x in r.getListOfProducts()]:
             if not ref.isSetStoichiometry() or not ref.getConstant():
                 raise NotImplementedError(f"batch engine: variable stoichiometry in reaction {r.getId()}")
             stoich[index[ref.getSpecies()], j] += sign * ref.getStoichiometry()
     reaction_ids = {r.getId() for r in m.getListOfReactions()}
-    used = set().union(*(n for _, n in reactions), *(n for _, n in rules.values()))
+    used = set().union(*(n for _, n, _ in reactions), *(n for _, n in rules.values()))
     if used & reaction_ids:
         raise NotImplementedError("batch engine: reaction ids in math are not translated")
 
@@ -213,12 +266,32 @@ def compiled() -> _Compiled:
         lines += [f"    {_var(r)} = {rules[r][0]}" for r in needed_rules]
         return lines
 
-    rate_names = set().union(*(n for _, n in reactions))
-    rate_rules = _order(rules, rate_names)
-    src = ["def rhs(t, Y, P):"] + preamble(rate_rules, rate_names)
-    src.append(f"    R = np.empty(({len(reactions)}, Y.shape[1]))")
-    src += [f"    R[{j}] = {expr}" for j, (expr, _) in enumerate(reactions)]
-    src.append("    return STOICH @ R")
+    # rules that depend on constants only (not on species or time) are computed once per run
+    static = set(constants)
+    for r in _order(rules, set(rules)):
+        if r not in timed and rules[r][1] <= static:
+            static.add(r)
+    math_of = {r.getVariable(): r.getMath() for r in m.getListOfRules()}
+    rate_names = set().union(*(n for _, n, _ in reactions))
+    moving = [r for r in _order(rules, rate_names) if r not in static]
+    hoisted: list[str] = []
+    lines = []
+    for r in moving:
+        lines.append(f"    {_var(r)} = {_Hoister(libsbml, static, hoisted)(math_of[r])}")
+    lines.append(f"    R = np.empty(({len(reactions)}, Y.shape[1]))")
+    for j, (_, _, node) in enumerate(reactions):
+        lines.append(f"    R[{j}] = {_Hoister(libsbml, static, hoisted)(node)}")
+    lines.append("    return STOICH @ R")
+    inputs = set().union(*(rules[r][1] for r in moving), rate_names) & static
+    reads = sorted(inputs) + [n for h in hoisted for n in re.findall(r"\bv_(\w+)", h) if n not in inputs]
+    reads = list(dict.fromkeys(reads))
+    head = [f"    ({', '.join([*(_var(n) for n in reads), *(f'h{k}' for k in range(len(hoisted)))])},) = H"]
+    head.append(f"    ({', '.join(_var(x) for x in sid)},) = Y * V")  # concentrations
+    src = ["def rhs(t, Y, H, V):"] + head + lines
+    needed_static = _order(rules, set(reads))
+    src += ["", "", "def statics(P):"] + preamble(needed_static, set(reads))
+    src += [f"    h{k} = {h}" for k, h in enumerate(hoisted)]
+    src.append(f"    return [{', '.join([*(_var(n) for n in reads), *(f'h{k}' for k in range(len(hoisted)))])}]")
     obs = observables.names()
     obs_rules = _order(rules, set(obs))
     src += ["", "", "def observe(t, Y, P):"] + preamble(obs_rules, set(obs))
@@ -230,6 +303,7 @@ def compiled() -> _Compiled:
             src.append(f"    out[{k}] = {_var(o)}")
     src.append("    return out")
     source = "\n".join(src) + "\n"
+    volumes = [constants.index(volume_of[x]) if x in volume_of else -1 for x in sid]
     namespace = {"np": np, "STOICH": sp.csr_matrix(stoich)}
     exec(compile(source, "<k2d3 batch model>", "exec"), namespace)
 
@@ -246,11 +320,12 @@ def compiled() -> _Compiled:
         return reach[name]
 
     pattern = np.eye(len(sid), dtype=bool)
-    for j, (_, names) in enumerate(reactions):
+    for j, (_, names, _) in enumerate(reactions):
         reads = [index[s] for s in set().union(*(species_in(n) for n in names))] if names else []
         for i in np.flatnonzero(stoich[:, j]):
             pattern[i, reads] = True
-    return _Compiled(tuple(sid), tuple(constants), pattern, namespace["rhs"], namespace["observe"], source)
+    return _Compiled(tuple(sid), tuple(constants), tuple(volumes), pattern, namespace["statics"],
+                     namespace["rhs"], namespace["observe"], source)
 
 
 # ---------------------------------------------------------------------------------------
@@ -371,22 +446,7 @@ class _BlockLinear:
             lower = np.flatnonzero(fill[k + 1:, k]) + k + 1
             upper = np.flatnonzero(fill[k, k + 1:]) + k + 1
             fill[np.ix_(lower, upper)] = True
-        fi, fj = np.nonzero(fill)
-        at = {(i, j): e for e, (i, j) in enumerate(zip(fi, fj))}
-        self.n_fill = fi.size
-        self.scatter = np.array([at[(inv[i], inv[j])] for i, j in zip(self.bi, self.bj)])
-        self.steps = []
-        for k in range(m):
-            lower = np.flatnonzero(fill[k + 1:, k]) + k + 1
-            upper = np.flatnonzero(fill[k, k + 1:]) + k + 1
-            ik = np.array([at[(i, k)] for i in lower], dtype=int)
-            kj = np.array([at[(k, j)] for j in upper], dtype=int)
-            ij = np.array([at[(i, j)] for i in lower for j in upper], dtype=int)
-            self.steps.append((at[(k, k)], lower, ik, kj, np.repeat(ik, upper.size), np.tile(kj, lower.size), ij))
-        # triangular solves row by row, rows grouped in levels that depend only on earlier levels
-        self.diagonal = np.array([at[(k, k)] for k in range(m)])
-        self.forward = self._levels(fill, at, lower=True)
-        self.backward = self._levels(fill, at, lower=False)
+        self._factor, self._solve = _lu_code(fill.tobytes(), m, tuple(perm), tuple(zip(self.bi, self.bj)))
         self.nlu = 0
 
     def jacobian(self, t, y) -> _Block:
@@ -404,52 +464,48 @@ class _BlockLinear:
             values[entries] = df[self.bi[entries]] / h[self.bj[entries]]
         return _Block(values)
 
-    def factor(self, a: _Block) -> np.ndarray:
+    def factor(self, a: _Block):
         self.nlu += 1
-        v = np.zeros((self.n_fill, self.n))
-        v[self.scatter] = a.values
-        for kk, lower, ik, kj, ik_rep, kj_rep, ij in self.steps:
-            if lower.size:
-                v[ik] /= v[kk]
-                if ij.size:
-                    v[ij] -= v[ik_rep] * v[kj_rep]
-        return v, 1.0 / v[self.diagonal]
+        return self._factor(a.values)
 
-    @staticmethod
-    def _levels(fill: np.ndarray, at: dict, lower: bool) -> list[tuple]:
-        """Rows of L (or U, from the bottom) grouped so that each group only reads rows of
-        earlier groups: (rows, entries, their columns, segment starts) per group."""
-        m = fill.shape[0]
-        rows = range(m) if lower else range(m - 1, -1, -1)
-        deps = {i: [k for k in (range(i) if lower else range(i + 1, m)) if fill[i, k]] for i in rows}
-        level: dict[int, int] = {}
-        for i in rows:
-            level[i] = 1 + max((level[k] for k in deps[i]), default=-1)
-        out = []
-        for lv in range(max(level.values()) + 1):
-            members = [i for i in rows if level[i] == lv and (deps[i] or not lower)]
-            if not members:
-                continue
-            with_deps = [i for i in members if deps[i]]
-            entries = [at[(i, k)] for i in with_deps for k in deps[i]]
-            cols = [k for i in with_deps for k in deps[i]]
-            starts = np.cumsum([0] + [len(deps[i]) for i in with_deps])[:-1]
-            out.append((np.array(members), np.array(with_deps, dtype=int), np.array(entries, dtype=int),
-                        np.array(cols, dtype=int), starts))
-        return out
+    def solve(self, lu, b: np.ndarray) -> np.ndarray:
+        return self._solve(lu, b.reshape(self.n_s, self.n)).ravel()
 
-    def solve(self, lu: tuple[np.ndarray, np.ndarray], b: np.ndarray) -> np.ndarray:
-        v, inv_diag = lu
-        z = b.reshape(self.n_s, self.n)[self.perm]
-        for _, rows, entries, cols, starts in self.forward:
-            z[rows] -= np.add.reduceat(v[entries] * z[cols], starts, axis=0)
-        for members, rows, entries, cols, starts in self.backward:
-            if rows.size:
-                z[rows] -= np.add.reduceat(v[entries] * z[cols], starts, axis=0)
-            z[members] *= inv_diag[members]
-        out = np.empty_like(z)
-        out[self.perm] = z
-        return out.ravel()
+
+@functools.cache
+def _lu_code(fill_bytes: bytes, m: int, perm: tuple[int, ...], entries: tuple[tuple[int, int], ...]):
+    """Straight-line numpy source of the LU factorisation (no pivoting, rows and columns in
+    the order ``perm``) and of the two triangular solves for the fill pattern: one line per
+    non-zero, each an operation on all columns at once."""
+    fill = np.frombuffer(fill_bytes, dtype=bool).reshape(m, m)
+    inv = {p: i for i, p in enumerate(perm)}
+    fi, fj = np.nonzero(fill)
+    at = {(int(i), int(j)): e for e, (i, j) in enumerate(zip(fi, fj))}
+    src = ["def factor(A):", f"    ({', '.join(f'a{e}' for e in range(len(entries)))},) = A"]
+    given = {at[(inv[int(i)], inv[int(j)])]: e for e, (i, j) in enumerate(entries)}
+    src += [f"    f{e} = a{given[e]}" if e in given else f"    f{e} = 0.0" for e in range(len(at))]
+    for k in range(m):
+        src.append(f"    d{k} = 1.0 / f{at[(k, k)]}")
+        lower = [i for i in range(k + 1, m) if fill[i, k]]
+        upper = [j for j in range(k + 1, m) if fill[k, j]]
+        for i in lower:
+            src.append(f"    f{at[(i, k)]} = f{at[(i, k)]} * d{k}")
+            src += [f"    f{at[(i, j)]} = f{at[(i, j)]} - f{at[(i, k)]} * f{at[(k, j)]}" for j in upper]
+    src.append(f"    return [{', '.join(f'f{e}' for e in range(len(at)))}], [{', '.join(f'd{k}' for k in range(m))}]")
+    src += ["", "", "def solve(lu, b):", "    F, D = lu",
+            f"    ({', '.join(f'f{e}' for e in range(len(at)))},) = F",
+            f"    ({', '.join(f'd{k}' for k in range(m))},) = D",
+            f"    ({', '.join(f'b{k}' for k in range(m))},) = b"]
+    for i in range(m):  # L z = P b, L unit lower triangular
+        terms = "".join(f" - f{at[(i, k)]} * z{k}" for k in range(i) if fill[i, k])
+        src.append(f"    z{i} = b{perm[i]}{terms}")
+    for i in range(m - 1, -1, -1):  # U x = z
+        terms = "".join(f" - f{at[(i, j)]} * x{j}" for j in range(i + 1, m) if fill[i, j])
+        src.append(f"    x{i} = (z{i}{terms}) * d{i}" if terms else f"    x{i} = z{i} * d{i}")
+    src.append(f"    return np.array([{', '.join(f'x{inv[k]}' for k in range(m))}])")
+    namespace = {"np": np}
+    exec(compile("\n".join(src) + "\n", "<k2d3 batch LU>", "exec"), namespace)
+    return namespace["factor"], namespace["solve"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -520,8 +576,11 @@ def _integrate(columns: list[_Column], out_h: np.ndarray, horizon: float) -> np.
     atol = (ABSOLUTE_TOLERANCE * np.where((Y > 0) & (Y < 1), Y, 1.0)).ravel()
     method = _column_bdf(n_s)
 
+    H = model.statics(P)
+    V = np.stack([1.0 / P[r] if r >= 0 else np.ones(n) for r in model.volumes])
+
     def fun(t, y):
-        return model.rhs(t, y.reshape(n_s, n), P).ravel()
+        return model.rhs(t, y.reshape(n_s, n), H, V).ravel()
 
     linear = _BlockLinear(fun, model.pattern, n)
 
