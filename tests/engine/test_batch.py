@@ -118,7 +118,7 @@ def test_bad_batches_are_input_errors():
 def test_population_compare_batch_equals_reference():
     regimen = k2d3.Regimen.from_dict({"supplements": REGIMEN["supplements"][:2]})
     pop = Population(n=3, seed=5)
-    fast = k2d3.compare(k2d3.Subject(age=60), regimen, days=30, population=pop)
+    fast = k2d3.compare(k2d3.Subject(age=60), regimen, days=30, population=pop, engine="batch")
     slow = k2d3.compare(k2d3.Subject(age=60), regimen, days=30, population=pop, engine="reference", workers=1)
     for column in ("interaction", "interaction_ci_low", "interaction_ci_high", "end_DK", "effect_D"):
         b, r = fast.table[column].astype(float), slow.table[column].astype(float)
@@ -128,3 +128,17 @@ def test_population_compare_batch_equals_reference():
     assert (fast.table["class"] == slow.table["class"]).all()
     with pytest.raises(InputError):
         k2d3.compare(k2d3.Subject(), regimen, days=5, population=pop, engine="fast")
+
+
+def test_auto_takes_the_batch_for_large_populations(monkeypatch):
+    """"auto" picks the engine by size: the batch from BATCH_MIN_RUNS runs on."""
+    from k2d3.analyses import population as module
+
+    used = []
+    monkeypatch.setattr(module, "_batched", lambda sample, arms, days, times: used.append(len(sample)) or [])
+    arms = {"placebo": k2d3.Regimen()}
+    module.run_population(Population(n=module.BATCH_MIN_RUNS, seed=1), k2d3.Subject(), arms, 5, None)
+    assert used == [module.BATCH_MIN_RUNS]
+    small = module.run_population(Population(n=2, seed=1, variability=False), k2d3.Subject(), arms, 2, None,
+                                  workers=1)
+    assert used == [module.BATCH_MIN_RUNS] and len(small) == 2

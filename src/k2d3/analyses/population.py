@@ -10,12 +10,15 @@ Parameter variability: every entry of ``parameters.yaml`` with a ``cv`` gets a l
 factor, ``value * exp(eta)``, ``eta ~ N(0, log(1 + cv^2))``, so the table value is the
 median. One seed fixes every draw.
 
-By default every subject's arms run together in the batched engine (``engine.batch``:
-arrays over subjects, one stiff integration for the whole population, each subject's day 0
-and any titration from the reference path). ``engine="reference"`` runs the subjects one
-by one through the reference (libroadrunner) engine instead, spread over a local process
-pool with a serial fallback; it is what the batch is tested against, and it is the path an
-injected ``simulator`` takes.
+Two engines run the subjects. The batched engine (``engine.batch``) integrates every
+subject's arms together as arrays over subjects (each subject's day 0 and any titration
+from the reference path). The reference engine runs the subjects one by one through
+libroadrunner, spread over a local process pool with a serial fallback; it is what the
+batch is tested against, and the path an injected ``simulator`` takes. The batch has a
+fixed cost per simulated day (numpy and scipy calls) and a small cost per run, the loop a
+larger cost per run, so the default (``engine="auto"``) takes the batch from
+``BATCH_MIN_RUNS`` runs (subjects x arms) on and the loop below (measured in
+``benchmarks/bench_population.py``; see docs/model.md).
 """
 from __future__ import annotations
 
@@ -136,7 +139,12 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-ENGINES = ("batch", "reference")
+ENGINES = ("auto", "batch", "reference")
+#: Runs (subjects x arms) from which "auto" takes the batch. Measured on the 2-core
+#: development machine (one year, daily doses): the batch costs about 0.17 s per simulated
+#: day plus 0.5 ms per run and day, the libroadrunner loop 2.8 ms per run and day; they
+#: break even near 70 runs.
+BATCH_MIN_RUNS = 80
 
 
 def _batched(sample, arms: dict, days: float, times) -> list[dict]:
@@ -151,13 +159,15 @@ def _batched(sample, arms: dict, days: float, times) -> list[dict]:
 
 def run_population(population: Population, base: Subject, arms: dict, days: float,
                    overrides: dict | None, simulator=None, times=None, workers: int | None = None,
-                   engine: str = "batch") -> list[dict]:
-    """Every sampled subject's four arms, in subject order. ``engine``: "batch" (default) or
-    "reference" (one subject at a time, ``workers`` processes); an injected ``simulator``
-    always runs per subject."""
+                   engine: str = "auto") -> list[dict]:
+    """Every sampled subject's four arms, in subject order. ``engine``: "batch", "reference"
+    (one subject at a time, ``workers`` processes) or "auto" (the batch from
+    ``BATCH_MIN_RUNS`` runs on); an injected ``simulator`` always runs per subject."""
     if engine not in ENGINES:
         raise InputError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
     sample = population.sample(base, overrides)
+    if engine == "auto":
+        engine = "batch" if len(sample) * len(arms) >= BATCH_MIN_RUNS else "reference"
     if engine == "batch" and simulator is None:
         return _batched(sample, arms, days, times)
     jobs = [(s, p, arms, days, simulator, times) for s, p in sample]
