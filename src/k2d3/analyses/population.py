@@ -141,9 +141,9 @@ def default_workers() -> int:
 
 ENGINES = ("auto", "batch", "reference")
 #: Runs (subjects x arms) from which "auto" takes the batch. Measured on the 2-core
-#: development machine (one year, daily doses): the batch costs about 0.17 s per simulated
-#: day plus 0.5 ms per run and day, the libroadrunner loop 2.8 ms per run and day; they
-#: break even near 70 runs.
+#: development machine (one year, daily doses): the batch costs about 0.13-0.17 s per
+#: simulated day plus 0.3-0.5 ms per run and day, the libroadrunner loop 2.0-2.8 ms per run
+#: and day; they break even near 80 runs.
 BATCH_MIN_RUNS = 80
 
 
