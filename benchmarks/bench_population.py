@@ -1,39 +1,48 @@
-"""A virtual-population 2x2 comparison: serial vs the local process pool.
+"""A virtual-population 2x2 comparison: the batched engine vs libroadrunner.
 
-Each subject runs four arms (placebo, D3, MK-7, both) of one year through the
-single-subject engine. The pool spawns fresh workers that compile the model once each, so
-its gain shows only when the runs outweigh that start-up. There is no batched population
-engine yet (DESIGN.md); when it exists, this is the baseline it is measured against.
-Run:  python benchmarks/bench_population.py [N]
+Each of N subjects runs four arms (placebo, D3, MK-7, both) of one year. The reference is
+the serial loop of single-subject runs in libroadrunner (the same SBML, compiled once);
+the batch integrates all N x 4 arms as one array (``k2d3.engine.batch``). Both include
+each subject's equilibration to its own day 0 (the batch settles a subject once for its
+four arms, the reference once per arm). The largest difference between the two engines'
+mean end values (relative to the observable's scale) is printed as a check.
+Run:  python benchmarks/bench_population.py [N ...]
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 
+import numpy as np
+
 import k2d3
+from k2d3.engine.batch import compiled
 
 DAYS = 365
 
 
-def main(n: int = 8) -> None:
+def main(sizes: list[int]) -> None:
     regimen = k2d3.Regimen.from_dict({"supplements": [
         {"compound": "D3", "dose": "2000 IU", "every": "1 day"},
         {"compound": "MK-7", "dose": "180 ug", "every": "1 day"}]})
     subject = k2d3.Subject(age=60)
-    k2d3.simulate(subject, regimen, days=1)  # compile the model in this process first
-    times = {}
-    for workers in (1, os.cpu_count() or 1):
-        start = time.perf_counter()
-        k2d3.compare(subject, regimen, days=DAYS, population=k2d3.Population(n=n, seed=1), workers=workers)
-        times[workers] = time.perf_counter() - start
-        print(f"{n} subjects x 4 arms x {DAYS} days, workers={workers}: {times[workers]:.1f} s "
-              f"({times[workers] / n:.2f} s per subject)")
-    if len(times) > 1:
-        serial, pooled = times[1], times[max(times)]
-        print(f"pool speed-up: {serial / pooled:.2f}x on {max(times)} cores")
+    k2d3.simulate(subject, regimen, days=1)  # compile the model for libroadrunner first
+    compiled()                               # and translate it for the batch
+    for n in sizes:
+        runs = {}
+        for engine in ("reference", "batch"):
+            start = time.perf_counter()
+            runs[engine] = k2d3.compare(subject, regimen, days=DAYS, population=k2d3.Population(n=n, seed=1),
+                                        engine=engine, workers=1)
+            runs[engine + "_s"] = time.perf_counter() - start
+        ref, bat = runs["reference"].table, runs["batch"].table
+        cols = [f"end_{a}" for a in ("placebo", "D", "K", "DK")]
+        scale = ref[cols].astype(float).abs().max(axis=1).replace(0.0, 1.0)
+        dev = float(np.max(np.abs(bat[cols].astype(float) - ref[cols].astype(float)).max(axis=1) / scale))
+        r, b = runs["reference_s"], runs["batch_s"]
+        print(f"{n} subjects x 4 arms x {DAYS} days: libroadrunner (serial loop) {r:.1f} s, "
+              f"batch {b:.1f} s, ratio {r / b:.2f}x; largest relative difference of mean end values {dev:.1e}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 8)
+    main([int(a) for a in sys.argv[1:]] or [8])

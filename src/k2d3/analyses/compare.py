@@ -258,12 +258,15 @@ def pooled(per_subject: list[dict[str, pd.DataFrame]], labels: dict[str, str], d
 
 def compare(subject: Subject | None = None, regimen: Regimen | None = None, days: float | None = None,
             population=None, *, parameters: dict[str, float] | None = None, times=None,
-            simulator: Simulator | None = None, workers: int | None = None) -> Comparison:
+            simulator: Simulator | None = None, workers: int | None = None,
+            engine: str = "auto") -> Comparison:
     """Run the 2x2 factorial of ``regimen``'s vitamin D and vitamin K supplements.
 
     ``population``: a ``Population``; each sampled subject (covariates and parameter
-    variability) gets all four arms, run in a local process pool (``workers``, default the
-    machine's cores; 1 = serial). ``simulator`` replaces the engine (tests inject a response
+    variability) gets all four arms, run together in the batched engine (``engine="batch"``)
+    or one subject at a time on the reference engine (``engine="reference"``) in a local
+    process pool (``workers``, default the machine's cores; 1 = serial); the default "auto"
+    takes whichever is faster for the population's size. ``simulator`` replaces the engine (tests inject a response
     with a known interaction): ``simulator(subject, regimen, days, times=, parameters=)``
     returning an object with a ``timecourse`` DataFrame.
     """
@@ -279,5 +282,5 @@ def compare(subject: Subject | None = None, regimen: Regimen | None = None, days
         return single(run_arms(subject, arms, days, parameters, simulator, times), labels, days)
     from k2d3.analyses.population import run_population
 
-    per_subject = run_population(population, subject, arms, days, parameters, simulator, times, workers)
+    per_subject = run_population(population, subject, arms, days, parameters, simulator, times, workers, engine)
     return pooled(per_subject, labels, days, population.seed)

@@ -12,10 +12,15 @@ median; each parameter draws from its own stream (seed and name), so that adding
 the table leaves the covariates and the other parameters' draws unchanged. One seed fixes
 every draw.
 
-The subjects run one by one through the reference (libroadrunner) engine, spread over a
-local process pool with a serial fallback. DESIGN.md's batched population engine (arrays
-over subjects) does not exist yet; this module is the single-subject path it will be
-tested against.
+Two engines run the subjects. The batched engine (``engine.batch``) integrates every
+subject's arms together as arrays over subjects (each subject's day 0 and any titration
+from the reference path). The reference engine runs the subjects one by one through
+libroadrunner, spread over a local process pool with a serial fallback; it is what the
+batch is tested against, and the path an injected ``simulator`` takes. The batch has a
+fixed cost per simulated day (numpy and scipy calls) and a small cost per run, the loop a
+larger cost per run, so the default (``engine="auto"``) takes the batch from
+``BATCH_MIN_RUNS`` runs (subjects x arms) on and the loop below (measured in
+``benchmarks/bench_population.py``; see docs/model.md).
 """
 from __future__ import annotations
 
@@ -144,10 +149,38 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+ENGINES = ("auto", "batch", "reference")
+#: Runs (subjects x arms) from which "auto" takes the batch. Measured on the 2-core
+#: development machine (one year, daily doses): the batch costs about 0.13-0.17 s per
+#: simulated day plus 0.3-0.5 ms per run and day, the libroadrunner loop 2.0-2.8 ms per run
+#: and day; they break even near 80 runs.
+BATCH_MIN_RUNS = 80
+
+
+def _batched(sample, arms: dict, days: float, times) -> list[dict]:
+    """All subjects x arms as one batch; frames regrouped per subject."""
+    from k2d3.engine.batch import timecourses
+
+    keys = list(arms)
+    frames = timecourses([s for s, _ in sample for _ in keys], [arms[k] for _ in sample for k in keys],
+                         days, times, [p for _, p in sample for _ in keys])
+    return [dict(zip(keys, frames[i * len(keys):(i + 1) * len(keys)])) for i in range(len(sample))]
+
+
 def run_population(population: Population, base: Subject, arms: dict, days: float,
-                   overrides: dict | None, simulator=None, times=None, workers: int | None = None) -> list[dict]:
-    """Every sampled subject's four arms, in subject order."""
-    jobs = [(s, p, arms, days, simulator, times) for s, p in population.sample(base, overrides)]
+                   overrides: dict | None, simulator=None, times=None, workers: int | None = None,
+                   engine: str = "auto") -> list[dict]:
+    """Every sampled subject's four arms, in subject order. ``engine``: "batch", "reference"
+    (one subject at a time, ``workers`` processes) or "auto" (the batch from
+    ``BATCH_MIN_RUNS`` runs on); an injected ``simulator`` always runs per subject."""
+    if engine not in ENGINES:
+        raise InputError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
+    sample = population.sample(base, overrides)
+    if engine == "auto":
+        engine = "batch" if len(sample) * len(arms) >= BATCH_MIN_RUNS else "reference"
+    if engine == "batch" and simulator is None:
+        return _batched(sample, arms, days, times)
+    jobs = [(s, p, arms, days, simulator, times) for s, p in sample]
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise InputError("workers", f"must be at least 1, got {workers}")
