@@ -142,3 +142,19 @@ def test_auto_takes_the_batch_for_large_populations(monkeypatch):
     small = module.run_population(Population(n=2, seed=1, variability=False), k2d3.Subject(), arms, 2, None,
                                   workers=1)
     assert used == [module.BATCH_MIN_RUNS] and len(small) == 2
+
+
+def test_without_the_scipy_pieces_auto_runs_the_loop_and_batch_says_why(monkeypatch):
+    """The batch rebinds private pieces of scipy's BDF: where a scipy lacks them, "auto"
+    falls back to the per-subject loop and an explicit "batch" is a one-line error."""
+    from k2d3.analyses import population as module
+    from k2d3.engine import batch
+
+    monkeypatch.setattr(batch, "unsupported", lambda: "scipy 9.9 lacks norm")
+    monkeypatch.setattr(module, "_batched", lambda *a: pytest.fail("the batch ran"))
+    arms = {"placebo": k2d3.Regimen()}
+    pop = Population(n=module.BATCH_MIN_RUNS, seed=1, variability=False)
+    monkeypatch.setattr(module, "_one", lambda job: {"placebo": None})
+    assert len(module.run_population(pop, k2d3.Subject(), arms, 2, None, workers=1)) == module.BATCH_MIN_RUNS
+    with pytest.raises(InputError, match="scipy 9.9 lacks norm"):
+        module.run_population(pop, k2d3.Subject(), arms, 2, None, engine="batch")

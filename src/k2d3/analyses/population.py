@@ -176,8 +176,14 @@ def run_population(population: Population, base: Subject, arms: dict, days: floa
     if engine not in ENGINES:
         raise InputError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
     sample = population.sample(base, overrides)
-    if engine == "auto":
-        engine = "batch" if len(sample) * len(arms) >= BATCH_MIN_RUNS else "reference"
+    if engine != "reference" and simulator is None:
+        from k2d3.engine.batch import unsupported
+
+        why = unsupported()
+        if engine == "auto":
+            engine = "batch" if len(sample) * len(arms) >= BATCH_MIN_RUNS and why is None else "reference"
+        elif why is not None:
+            raise InputError("engine", f"the batched engine cannot run here: {why}; use engine='reference'")
     if engine == "batch" and simulator is None:
         return _batched(sample, arms, days, times)
     jobs = [(s, p, arms, days, simulator, times) for s, p in sample]
