@@ -202,6 +202,11 @@ EXTRA: list[Extra] = [
           "serum calcium did not differ between 400, 4000 and 10000 IU/day over 3 years",
           "-0.05 to +0.05 mmol/L (no difference)",
           "Billington EO, Burt LA, Rose MS et al. 2020, safety analysis of the Calgary Vitamin D Study (journal not verified)"),
+    Extra(banded("k1_auc_garber1999", vk.garber_tablet_auc, 17.47, 37.63, _fmt("nmol.h/L", 1), "validation"),
+          "9-h AUC of plasma K1 27.55 +/- 10.08 nmol.h/L (n = 8) after a 500 ug tablet with a 402 kcal meal "
+          "(27% fat energy), ages 22-30; 4.79 +/- 1.11 after 495 ug as 150 g spinach",
+          "17.47 to 37.63 (published mean +/- 1 SD, the spread of the 8 subjects)",
+          "Garber AK et al. 1999, J Nutr 129:1201"),
     Extra(Case("inr_schurgers2004_k1_100", lambda p=None: coag.schurgers_k1(p)[0], lambda v: v > -10,
                _fmt("% INR change", 0), "validation"),
           "no significant INR change with K1 100 ug/day on acenocoumarol (row inr_schurgers2004)",

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from k2d3.analyses._trial import excess, hours, run, terminal_half_life_hours, tmax_hours
+from k2d3.engine.simulate import simulate
+from k2d3.inputs.regimen import Regimen
 from k2d3.inputs.subject import Subject
 
 HEALTHY = Subject(age=35, weight_kg=70)
@@ -57,3 +59,28 @@ def novotny_k1_half_life_hours(params=None) -> float:
     r = run(HEALTHY, [{"compound": "K1", "dose": f"{156 * 450.7 / 1000} ug", "on_days": [0],
                        "with_meal_fat_g": 30}], 3, params, times=hours(3, 0.5))
     return terminal_half_life_hours(r, "k1_nmol_l", 0.5, 1.5)
+
+
+# Garber AK et al. 1999, J Nutr 129:1201: adults aged 22-30 took 500 ug K1 as a tablet, or
+# 495 ug as 150 g raw spinach, with a 402 kcal test meal (27% of energy from fat, 12.1 g).
+GARBER = Subject(age=26, weight_kg=70)
+GARBER_MEAL_FAT_G = 402 * 0.27 / 9
+
+
+def _auc_0_9h(regimen: dict, params) -> float:
+    r = simulate(GARBER, Regimen.from_dict(regimen), days=1, times=hours(1, 0.25), parameters=params)
+    h = r.timecourse.index.to_numpy() * 24.0
+    sel = h <= 9.0 + 1e-9
+    return float(np.trapezoid(excess(r, "k1_nmol_l")[sel], h[sel]))
+
+
+def garber_tablet_auc(params=None) -> float:
+    """Garber 1999: 9-h AUC of the plasma K1 rise after a 500 ug tablet with the meal (nmol.h/L)."""
+    return _auc_0_9h({"supplements": [{"compound": "K1", "dose": "500 ug", "on_days": [0],
+                                       "with_meal_fat_g": GARBER_MEAL_FAT_G}]}, params)
+
+
+def garber_spinach_auc(params=None, grams: float = 150.0) -> float:
+    """Garber 1999: the same AUC after raw spinach (150 g: 495 ug K1 in the study) with the meal."""
+    return _auc_0_9h({"diet": [{"food": "spinach_raw", "grams": grams, "on_days": [0],
+                                "with_meal_fat_g": GARBER_MEAL_FAT_G}]}, params)
