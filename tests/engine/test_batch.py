@@ -148,9 +148,9 @@ def test_without_the_scipy_pieces_auto_runs_the_loop_and_batch_says_why(monkeypa
     """The batch rebinds private pieces of scipy's BDF: where a scipy lacks them, "auto"
     falls back to the per-subject loop and an explicit "batch" is a one-line error."""
     from k2d3.analyses import population as module
-    from k2d3.engine import batch
+    from k2d3.engine import block_bdf
 
-    monkeypatch.setattr(batch, "unsupported", lambda: "scipy 9.9 lacks norm")
+    monkeypatch.setattr(block_bdf, "unsupported", lambda: "scipy 9.9 lacks norm")
     monkeypatch.setattr(module, "_batched", lambda *a: pytest.fail("the batch ran"))
     arms = {"placebo": k2d3.Regimen()}
     pop = Population(n=module.BATCH_MIN_RUNS, seed=1, variability=False)

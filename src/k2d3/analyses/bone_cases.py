@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from k2d3.analyses._trial import excess, run
+from k2d3.analyses._trial import run
 from k2d3.inputs.subject import Subject
 
 POSTMENOPAUSAL = Subject(age=60, sex="female", weight_kg=70, height_cm=165)  # Knapen 2013: 55-65 y

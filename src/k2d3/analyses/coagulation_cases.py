@@ -1,12 +1,8 @@
 """The coagulation rows of calibration.csv as simulations (see ``vitamin_d_cases``)."""
 from __future__ import annotations
 
-from functools import lru_cache
-
-import numpy as np
 from scipy.optimize import brentq
 
-from k2d3.analyses._trial import run
 from k2d3.engine.simulate import simulate
 from k2d3.inputs.regimen import Regimen
 from k2d3.inputs.subject import Subject

@@ -177,9 +177,9 @@ def run_population(population: Population, base: Subject, arms: dict, days: floa
         raise InputError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
     sample = population.sample(base, overrides)
     if engine != "reference" and simulator is None:
-        from k2d3.engine.batch import unsupported
+        from k2d3.engine import block_bdf
 
-        why = unsupported()
+        why = block_bdf.unsupported()
         if engine == "auto":
             engine = "batch" if len(sample) * len(arms) >= BATCH_MIN_RUNS and why is None else "reference"
         elif why is not None:

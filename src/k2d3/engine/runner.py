@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from k2d3.model import build, observables
+from k2d3.model import build
 
 #: Integrator tolerances. States span 1e-5 (bound OPG-RANKL, normalised) to 3e5 (bone
 #: calcium, mmol); libroadrunner scales the absolute tolerance down for states whose
