@@ -22,6 +22,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 _out = Console(width=None if sys.stdout.isatty() else 160)
 
 
+def _markdown(header: tuple[str, ...], rows) -> None:
+    """A Markdown table on stdout (the tables docs/validation.md and the claims page are made of)."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(str(c) for c in row) + " |")
+
+
 def _fail(exc: InputError) -> None:
     sys.stderr.write(f"error: {exc}\n")
     raise typer.Exit(2)
@@ -112,10 +120,8 @@ def validate(
     except InputError as exc:
         _fail(exc)
     if markdown:
-        print("| id | role | published | accept | simulated | accepted |")
-        print("|---|---|---|---|---|---|")
-        for o in outcomes:
-            print(f"| {o.id} | {o.role} | {o.published} | {o.accept} | {o.simulated} | {'yes' if o.accepted else 'NO'} |")
+        _markdown(("id", "role", "published", "accept", "simulated", "accepted"),
+                  ((o.id, o.role, o.published, o.accept, o.simulated, "yes" if o.accepted else "NO") for o in outcomes))
     else:
         t = Table(title="k2d3 validate: published vs simulated")
         for col in ("id", "role", "published", "simulated", "accepted"):
@@ -383,13 +389,10 @@ def claims_cmd(
     except InputError as exc:
         _fail(exc)
     if markdown:
-        print("| claim | article | compared | model | human data | verdict | why |")
-        print("|---|---|---|---|---|---|---|")
-        for o in outcomes:
-            quote = " / ".join(o.quote).replace("|", "\\|")
-            compared = "<br>".join(f"{i + 1}. {p.label}" for i, p in enumerate(o.parts))
-            print(f"| {o.id} | {quote} | {compared} | {_claim_model(o)} | {_claim_data(o)} | **{o.verdict}** "
-                  f"| {o.reason} |")
+        _markdown(("claim", "article", "compared", "model", "human data", "verdict", "why"),
+                  ((o.id, " / ".join(o.quote).replace("|", "\\|"),
+                    "<br>".join(f"{i + 1}. {p.label}" for i, p in enumerate(o.parts)),
+                    _claim_model(o), _claim_data(o), f"**{o.verdict}**", o.reason) for o in outcomes))
     else:
         t = Table(title="k2d3 claims: the article against the model and published human data", show_lines=True)
         for col in ("claim", "model", "human data (calibration.csv)", "verdict", "why"):
