@@ -135,7 +135,7 @@ def test_auto_takes_the_batch_for_large_populations(monkeypatch):
     from k2d3.analyses import population as module
 
     used = []
-    monkeypatch.setattr(module, "_batched", lambda sample, arms, days, times: used.append(len(sample)) or [])
+    monkeypatch.setattr(module, "_batched", lambda sample, arms, days, times, workers: used.append(len(sample)) or [])
     arms = {"placebo": k2d3.Regimen()}
     module.run_population(Population(n=module.BATCH_MIN_RUNS, seed=1), k2d3.Subject(), arms, 5, None)
     assert used == [module.BATCH_MIN_RUNS]
@@ -158,3 +158,35 @@ def test_without_the_scipy_pieces_auto_runs_the_loop_and_batch_says_why(monkeypa
     assert len(module.run_population(pop, k2d3.Subject(), arms, 2, None, workers=1)) == module.BATCH_MIN_RUNS
     with pytest.raises(InputError, match="scipy 9.9 lacks norm"):
         module.run_population(pop, k2d3.Subject(), arms, 2, None, engine="batch")
+
+
+def test_a_batch_split_over_two_processes_equals_one_batch():
+    """Large populations run as one batch per worker process; the split changes nothing
+    but the wall time (each part is the same computation on fewer columns)."""
+    from k2d3.analyses import population as module
+
+    pop = Population(n=4, seed=3)
+    sample = pop.sample(k2d3.Subject(age=55))
+    arms = {"placebo": k2d3.Regimen(),
+            "D": k2d3.Regimen.from_dict({"supplements": [{"compound": "D3", "dose": "2000 IU", "every": "1 day"}]})}
+    one = module._batched(sample, arms, 6, None, workers=1)
+    two = module._map(module._batch_chunk, [(sample[:2], arms, 6, None), (sample[2:], arms, 6, None)], 2)
+    two = [r for part in two for r in part]
+    assert len(one) == len(two) == 4
+    for a, b in zip(one, two):
+        for arm in arms:
+            np.testing.assert_allclose(b[arm].to_numpy(), a[arm].to_numpy(), rtol=1e-6, atol=1e-9)
+    assert not np.allclose(one[0]["D"]["ohd25_nmol_l"], one[1]["D"]["ohd25_nmol_l"])  # the subjects differ
+
+
+def test_batch_is_split_only_while_each_part_keeps_the_minimum(monkeypatch):
+    from k2d3.analyses import population as module
+
+    calls = []
+    monkeypatch.setattr(module, "_map", lambda fn, jobs, workers: calls.append((len(jobs), workers)) or [])
+    arms = {k: k2d3.Regimen() for k in ("placebo", "D", "K", "DK")}
+    sample = [(k2d3.Subject(), {})] * 50                           # 200 runs
+    module._batched(sample, arms, 5, None, workers=8)
+    module._batched(sample, arms, 5, None, workers=1)
+    module._batched(sample[:30], arms, 5, None, workers=8)         # 120 runs
+    assert calls == [(2, 2), (1, 1), (1, 1)]

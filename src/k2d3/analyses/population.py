@@ -134,15 +134,52 @@ def _normal_truncated(rng, mean: float, sd: float, lo: float, hi: float) -> floa
 
 
 def _one(job):
-    """One subject's four arms (runs in a worker process). Input errors travel back as
-    data: ``InputError`` does not survive pickling with its field."""
+    """One subject's four arms (runs in a worker process)."""
     from k2d3.analyses.compare import run_arms
 
     subject, params, arms, days, simulator, times = job
+    return run_arms(subject, arms, days, params or None, simulator, times)
+
+
+def _batch_chunk(job) -> list[dict]:
+    """Subjects x arms as one batch (runs in a worker process); frames regrouped per subject."""
+    from k2d3.engine.batch import timecourses
+
+    sample, arms, days, times = job
+    keys = list(arms)
+    frames = timecourses([s for s, _ in sample for _ in keys], [arms[k] for _ in sample for k in keys],
+                         days, times, [p for _, p in sample for _ in keys])
+    return [dict(zip(keys, frames[i * len(keys):(i + 1) * len(keys)])) for i in range(len(sample))]
+
+
+def _guarded(fn, job):
+    """``fn(job)``, with an input error returned as data: ``InputError`` does not survive
+    pickling with its field."""
     try:
-        return run_arms(subject, arms, days, params or None, simulator, times)
+        return fn(job)
     except InputError as exc:
         return ("input-error", exc.field, exc.problem)
+
+
+def _map(fn, jobs: list, workers: int) -> list:
+    """``fn`` over ``jobs`` in a local process pool of ``workers`` (serially for one, or
+    when no pool can start), in job order."""
+    results = None
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        try:  # spawn: a fork would copy the parent's JIT-compiled model and its threads
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+                results = list(pool.map(functools.partial(_guarded, fn), jobs))
+        except (OSError, BrokenProcessPool, NotImplementedError) as exc:
+            warnings.warn(f"process pool unavailable ({exc}); running the population serially", RuntimeWarning)
+    if results is None:
+        results = [_guarded(fn, job) for job in jobs]
+    for r in results:
+        if isinstance(r, tuple) and r and r[0] == "input-error":
+            raise InputError(r[1], r[2])
+    return results
 
 
 def default_workers() -> int:
@@ -157,22 +194,24 @@ ENGINES = ("auto", "batch", "reference")
 BATCH_MIN_RUNS = 80
 
 
-def _batched(sample, arms: dict, days: float, times) -> list[dict]:
-    """All subjects x arms as one batch; frames regrouped per subject."""
-    from k2d3.engine.batch import timecourses
-
-    keys = list(arms)
-    frames = timecourses([s for s, _ in sample for _ in keys], [arms[k] for _ in sample for k in keys],
-                         days, times, [p for _, p in sample for _ in keys])
-    return [dict(zip(keys, frames[i * len(keys):(i + 1) * len(keys)])) for i in range(len(sample))]
+def _batched(sample, arms: dict, days: float, times, workers: int) -> list[dict]:
+    """All subjects x arms in batches: one per worker process, as long as each batch still
+    holds ``BATCH_MIN_RUNS`` runs (every process pays the batch's cost per simulated day);
+    a subject's arms stay in one batch, which settles the subject once."""
+    chunks = max(1, min(workers, len(sample) * len(arms) // BATCH_MIN_RUNS))
+    parts = np.array_split(np.arange(len(sample)), chunks)
+    jobs = [([sample[i] for i in part], arms, days, times) for part in parts]
+    return [r for chunk in _map(_batch_chunk, jobs, chunks) for r in chunk]
 
 
 def run_population(population: Population, base: Subject, arms: dict, days: float,
                    overrides: dict | None, simulator=None, times=None, workers: int | None = None,
                    engine: str = "auto") -> list[dict]:
     """Every sampled subject's four arms, in subject order. ``engine``: "batch", "reference"
-    (one subject at a time, ``workers`` processes) or "auto" (the batch from
-    ``BATCH_MIN_RUNS`` runs on); an injected ``simulator`` always runs per subject."""
+    (one subject at a time) or "auto" (the batch from ``BATCH_MIN_RUNS`` runs on); an
+    injected ``simulator`` always runs per subject. ``workers``: local processes (default:
+    the cores, at most 8); the batch is split over them only while each part still holds
+    ``BATCH_MIN_RUNS`` runs."""
     if engine not in ENGINES:
         raise InputError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
     sample = population.sample(base, overrides)
@@ -184,25 +223,9 @@ def run_population(population: Population, base: Subject, arms: dict, days: floa
             engine = "batch" if len(sample) * len(arms) >= BATCH_MIN_RUNS and why is None else "reference"
         elif why is not None:
             raise InputError("engine", f"the batched engine cannot run here: {why}; use engine='reference'")
-    if engine == "batch" and simulator is None:
-        return _batched(sample, arms, days, times)
-    jobs = [(s, p, arms, days, simulator, times) for s, p in sample]
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise InputError("workers", f"must be at least 1, got {workers}")
-    results = None
-    if workers > 1:
-        import multiprocessing
-
-        try:  # spawn: a fork would copy the parent's JIT-compiled model and its threads
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                     mp_context=multiprocessing.get_context("spawn")) as pool:
-                results = list(pool.map(_one, jobs))
-        except (OSError, BrokenProcessPool, NotImplementedError) as exc:
-            warnings.warn(f"process pool unavailable ({exc}); running the population serially", RuntimeWarning)
-    if results is None:
-        results = [_one(job) for job in jobs]
-    for r in results:
-        if isinstance(r, tuple) and r and r[0] == "input-error":
-            raise InputError(r[1], r[2])
-    return results
+    if engine == "batch" and simulator is None:
+        return _batched(sample, arms, days, times, workers)
+    return _map(_one, [(s, p, arms, days, simulator, times) for s, p in sample], workers)
