@@ -14,6 +14,19 @@ def k2d3(*args, cwd=None):
                           cwd=cwd, timeout=300)
 
 
+def assert_one_line_error(p, field: str = "") -> None:
+    """The bad-input contract: exit 2 and one line on stderr that names the field."""
+    assert p.returncode == 2, p.stdout
+    assert p.stderr.strip().count("\n") == 0 and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.startswith(f"error: {field}:" if field else "error: "), p.stderr
+
+
+def bad_file(tmp_path, content: str) -> Path:
+    f = tmp_path / "bad.yaml"
+    f.write_text(content)
+    return f
+
+
 def test_simulate_writes_timecourse_summary_and_figures(tmp_path):
     out = tmp_path / "out"
     p = k2d3("simulate", EXAMPLE, "--days", 365, "--out", out)
@@ -48,20 +61,14 @@ def test_json_summary_on_stdout():
     ("subject: {fasting_glucose_mg_dl: 50}\n", "fasting_glucose_mg_dl"),  # below HOMA1's range
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, content, field):
-    f = tmp_path / "bad.yaml"
-    f.write_text(content)
     out = tmp_path / "out"
-    p = k2d3("simulate", f, "--out", out)
-    assert p.returncode == 2
-    assert p.stderr.strip().count("\n") == 0 and "Traceback" not in p.stderr
-    assert p.stderr.startswith(f"error: {field}:")
+    assert_one_line_error(k2d3("simulate", bad_file(tmp_path, content), "--out", out), field)
     assert not out.exists()
 
 
 def test_missing_file_and_bad_days_exit_2(tmp_path):
     for args in (("simulate", tmp_path / "none.yaml"), ("simulate", EXAMPLE, "--days", "-3")):
-        p = k2d3(*args)
-        assert p.returncode == 2 and p.stderr.startswith("error: ") and "Traceback" not in p.stderr
+        assert_one_line_error(k2d3(*args))
 
 
 def test_far_above_upper_level_still_simulates_and_warns(tmp_path):
@@ -101,12 +108,7 @@ def test_warfarin_example_shows_the_inr_drift_after_mk7():
     ("subject: {vkorc1: GT}\nmedications:\n  - {drug: warfarin, target_inr: 2.5}\n", "subject.vkorc1"),
 ])
 def test_bad_anticoagulant_input_is_one_line_and_exit_2(tmp_path, content, field):
-    f = tmp_path / "bad.yaml"
-    f.write_text(content)
-    p = k2d3("simulate", f, "--out", tmp_path / "out")
-    assert p.returncode == 2, p.stdout
-    assert p.stderr.strip().count("\n") == 0 and "Traceback" not in p.stderr
-    assert p.stderr.startswith(f"error: {field}:"), p.stderr
+    assert_one_line_error(k2d3("simulate", bad_file(tmp_path, content), "--out", tmp_path / "out"), field)
     assert not (tmp_path / "out").exists()
 
 
@@ -116,15 +118,14 @@ def test_bad_anticoagulant_input_is_one_line_and_exit_2(tmp_path, content, field
     ("diet:\n  - {food: natto, grams: -40, every: 1 day}\n", "diet.0.grams", "greater than 0"),
 ])
 def test_bad_diet_is_one_line_and_exit_2(tmp_path, content, field, words):
-    f = tmp_path / "bad.yaml"
-    f.write_text(content)
+    f = bad_file(tmp_path, content)
     for command in ("simulate", "intake"):
         p = k2d3(command, f)
         if field == "diet.0.food" and words is None:   # an alias is accepted
             assert p.returncode == 0, p.stderr
             continue
-        assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "Traceback" not in p.stderr
-        assert p.stderr.startswith(f"error: {field}:") and words in p.stderr
+        assert_one_line_error(p, field)
+        assert words in p.stderr
 
 
 def test_intake_table_json_and_chart(tmp_path):
@@ -150,9 +151,7 @@ def test_plan_prints_dose_and_rules_of_thumb(tmp_path):
 
 @pytest.mark.parametrize("target", ["dp_nope_pmol_l<=400", "ohd25_nmol_l=5000", "ohd25_nmol_l==75"])
 def test_plan_bad_target_exit_2(target):
-    p = k2d3("plan", "--target", target, "--forms", "D3", "--horizon-days", "20")
-    assert p.returncode == 2 and p.stderr.startswith("error: --target:") and "Traceback" not in p.stderr
-    assert p.stderr.strip().count("\n") == 0
+    assert_one_line_error(k2d3("plan", "--target", target, "--forms", "D3", "--horizon-days", "20"), "--target")
 
 
 def test_plan_without_a_safe_regimen_exits_1():
@@ -198,19 +197,14 @@ def test_compare_population_json_has_a_confidence_interval():
     ("supplements:\n  - {compound: D5, dose: 1 ug, every: 1 day}\n", "supplements.0.compound"),
 ])
 def test_compare_bad_regimen_is_one_line_and_exit_2(tmp_path, content, field):
-    f = tmp_path / "bad.yaml"
-    f.write_text(content)
-    p = k2d3("compare", f, "--out", tmp_path / "out")
-    assert p.returncode == 2
-    assert p.stderr.startswith(f"error: {field}:") and p.stderr.strip().count("\n") == 0
+    assert_one_line_error(k2d3("compare", bad_file(tmp_path, content), "--out", tmp_path / "out"), field)
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("args", [("compare", "none.yaml"), ("compare", str(FACTORIAL), "--population", "1"),
                                   ("compare", str(FACTORIAL), "--days", "0"), ("claims", "no_such_claim")])
 def test_compare_and_claims_bad_arguments_exit_2(tmp_path, args):
-    p = k2d3(*args, cwd=tmp_path if args[1] == "none.yaml" else None)
-    assert p.returncode == 2 and p.stderr.startswith("error: ") and p.stderr.strip().count("\n") == 0
+    assert_one_line_error(k2d3(*args, cwd=tmp_path if args[1] == "none.yaml" else None))
 
 
 def test_claims_markdown_verdicts_on_the_current_model():
