@@ -22,16 +22,13 @@ from scipy.integrate import solve_ivp
 from k2d3.engine import dosing, equilibrium
 from k2d3.engine.block_bdf import BlockLinear, column_bdf
 from k2d3.engine.numpy_model import compiled
-from k2d3.engine.runner import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, runner
+from k2d3.engine.runner import ABSOLUTE_TOLERANCE, DENORMAL, RELATIVE_TOLERANCE, runner
 from k2d3.engine.simulate import DEFAULT_DAYS, HOURS_PER_DAY, _output_times, titrate
 from k2d3.errors import InputError
-from k2d3.inputs import compounds
 from k2d3.inputs.regimen import Regimen
 from k2d3.inputs.subject import Subject
 from k2d3.model import observables
 
-#: Amounts below this are set to zero before each segment, as ``runner.flush_denormals``.
-DENORMAL = 1e-12
 #: Columns integrated together at most; larger batches run in chunks of this size.
 MAX_COLUMNS = 512
 
@@ -74,8 +71,7 @@ def _columns(subjects, regimens, days: float, overrides) -> list[_Column]:
             day0[key] = _equilibrated(subject, params)
         state, constants = day0[key]
         constants = constants.copy()
-        ca_ug = dosing.mean_daily_intake_ug(regimen, horizon).get("calcium", 0.0)
-        constants[ca_row] = compounds.compounds()["calcium"].nmol(ca_ug) * 1e-6 / 24.0
+        constants[ca_row] = dosing.mean_calcium_supplement_mmol_h(regimen, horizon)
         out.append(_Column(state.copy(), constants,
                            dosing.grouped(dosing.doses(regimen, subject, horizon))))
     return out

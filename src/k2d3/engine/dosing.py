@@ -182,3 +182,10 @@ def mean_daily_intake_ug(regimen: Regimen, horizon_h: float) -> dict[str, float]
         if food.calcium_mg:
             out["calcium"] += n * food.calcium_mg * 1000.0 * item.grams / 100.0 / days
     return dict(out)
+
+
+def mean_calcium_supplement_mmol_h(regimen: Regimen, horizon_h: float) -> float:
+    """The run's mean supplemental calcium (mmol/h): it only scales the absorbed-fraction
+    observable (parameter ``ca_supplement_mean_mmol_h``)."""
+    ca_ug = mean_daily_intake_ug(regimen, horizon_h).get("calcium", 0.0)
+    return compounds.compounds()["calcium"].nmol(ca_ug) * 1e-6 / HOURS_PER_DAY

@@ -34,6 +34,10 @@ def runner():
     return rr
 
 
+#: Amounts smaller than this (nmol, in magnitude) are set to zero before a restart.
+DENORMAL = 1e-12
+
+
 def flush_denormals(rr) -> None:
     """Set amounts below 1e-12 nmol in magnitude to zero before a restart.
 
@@ -43,7 +47,7 @@ def flush_denormals(rr) -> None:
     below any level the model reports, and below the integrator's absolute tolerance.
     """
     x = rr.model.getFloatingSpeciesAmounts()
-    tiny = np.abs(x) < 1e-12
+    tiny = np.abs(x) < DENORMAL
     if tiny.any():
         x[tiny] = 0.0
         rr.model.setFloatingSpeciesAmounts(x)

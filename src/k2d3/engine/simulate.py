@@ -17,7 +17,6 @@ from k2d3.errors import InputError
 from k2d3.engine import dosing, equilibrium, titration
 from k2d3.engine.runner import flush_denormals, runner
 from k2d3.engine.summary import summarize
-from k2d3.inputs import compounds
 from k2d3.inputs.regimen import Regimen
 from k2d3.inputs.subject import Subject
 from k2d3.model import observables
@@ -79,9 +78,7 @@ def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
 
     rr = runner()
     params = equilibrium.equilibrate(rr, subject, parameters or {})
-    # the mean supplemental calcium only scales the absorbed-fraction observable
-    ca_ug = dosing.mean_daily_intake_ug(regimen, horizon).get("calcium", 0.0)
-    rr["ca_supplement_mean_mmol_h"] = compounds.compounds()["calcium"].nmol(ca_ug) * 1e-6 / 24.0
+    rr["ca_supplement_mean_mmol_h"] = dosing.mean_calcium_supplement_mmol_h(regimen, horizon)
     names = observables.names()
     rows = _integrate(rr, dosing.grouped(dose_list), out_days * HOURS_PER_DAY, horizon, names)
     frame = pd.DataFrame(rows, index=pd.Index(out_days, name="day"), columns=names)
