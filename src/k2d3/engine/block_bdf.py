@@ -129,8 +129,7 @@ class BlockLinear:
     once and the numeric work is straight-line numpy code over columns (``_lu_code``): a
     few hundred array operations per factorisation or solve whatever the batch size. SuperLU
     on the assembled sparse matrix took 7 ms per factorisation at 256 columns, this about
-    0.3 ms. The finite-
-    difference Jacobian perturbs one colour group of every column at once (about as many
+    0.3 ms. The finite-difference Jacobian perturbs one colour group of every column at once (about as many
     right-hand sides as for one subject), with a step of sqrt(eps) relative to each amount
     (absolute for a zero amount): the Jacobian only steers Newton's iteration."""
 
@@ -141,9 +140,6 @@ class BlockLinear:
         self.by_group = [np.flatnonzero(self.group[self.bj] == k) for k in range(self.group.max() + 1)]
         self.identity = _Identity(np.flatnonzero(self.bi == self.bj))
         perm = _minimum_degree(pattern)
-        self.perm = perm
-        inv = np.empty_like(perm)
-        inv[perm] = np.arange(perm.size)
         fill = pattern[np.ix_(perm, perm)].copy()
         m = perm.size
         for k in range(m):  # symbolic elimination
@@ -151,7 +147,7 @@ class BlockLinear:
             upper = np.flatnonzero(fill[k, k + 1:]) + k + 1
             fill[np.ix_(lower, upper)] = True
         self._factor, self._solve = _lu_code(fill.tobytes(), m, tuple(perm), tuple(zip(self.bi, self.bj)))
-        self.nlu = 0
+        self.nlu = 0  # factorisations, as scipy's BDF counts them
 
     def jacobian(self, t, y) -> _Block:
         n_s, n = self.n_s, self.n
