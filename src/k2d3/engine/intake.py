@@ -63,7 +63,8 @@ def _contributions(per_food: dict[str, dict[str, float]], comps: tuple[str, ...]
         amount = scale * sum(amounts.get(c, 0.0) for c in comps)
         if amount > 0:
             food = foods.foods()[name]
-            refs = [f"{foods.citation(k)}: {d}" for c in comps for k, d in food.source_of(_COLUMNS[c])]
+            refs = [{"key": k, "detail": d, "citation": foods.citation(k)}
+                    for c in comps for k, d in food.source_of(_COLUMNS[c])]
             rows.append({"food": name, "amount": amount, "sources": refs})
     return sorted(rows, key=lambda r: -r["amount"])
 
