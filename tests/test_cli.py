@@ -116,6 +116,8 @@ def test_bad_anticoagulant_input_is_one_line_and_exit_2(tmp_path, content, field
     ("diet:\n  - {food: gouda cheese, grams: 30, every: 1 day}\n", "diet.0.food", "did you mean gouda"),
     ("diet:\n  - {food: kimchee, grams: 30, every: 1 day}\n", "diet.0.food", None),
     ("diet:\n  - {food: natto, grams: -40, every: 1 day}\n", "diet.0.grams", "greater than 0"),
+    ("diet:\n  - {food: gouda, portion: 2 slices, every: 1 day}\n", "diet.0.portion", "known: oz (28.35 g)"),
+    ("diet:\n  - {food: gouda, portion: -2 oz, every: 1 day}\n", "diet.0.portion", "positive number"),
 ])
 def test_bad_diet_is_one_line_and_exit_2(tmp_path, content, field, words):
     f = bad_file(tmp_path, content)
@@ -138,6 +140,23 @@ def test_intake_table_json_and_chart(tmp_path):
     rows = {r["form"]: r for r in rep["forms"]}
     assert rows["D3"]["supplements"] == pytest.approx(25.0)
     assert rows["MK-7"]["foods"] > 200 and rows["D3"]["sun"] > 0
+
+
+def test_foods_command_shows_one_food_ranks_and_fails_in_one_line():
+    p = k2d3("foods", "gouda")
+    assert p.returncode == 0, p.stderr
+    assert "not reported" in p.stdout and "fu2017" in p.stdout and "NDB 01022" in p.stdout and "66.8" in p.stdout
+    p = k2d3("foods", "--rich-in", "MK-7", "--per", "portion")
+    assert p.returncode == 0 and p.stdout.split("natto")[0].count("│") < 20    # natto ranks first
+    assert_one_line_error(k2d3("foods", "--rich-in", "zinc"), "--rich-in")
+    assert_one_line_error(k2d3("foods", "--rich-in", "K2", "--per", "slice"), "--per")
+
+
+def test_intake_lists_contributing_and_unreported_foods():
+    p = k2d3("intake", EXAMPLE.parent / "article_foods.yaml")
+    assert p.returncode == 0, p.stderr
+    assert "MK-7: natto" in p.stdout and "kamao2007" in p.stdout
+    assert "menaquinones (K2): not reported for" in p.stdout and "kimchi" in p.stdout
 
 
 def test_plan_prints_dose_and_rules_of_thumb(tmp_path):

@@ -149,22 +149,94 @@ def export_sbml(out: Path = typer.Argument(Path("k2d3.xml"), help="output SBML f
 
 
 @app.command("foods")
-def list_foods(search: Optional[str] = typer.Argument(None, help="part of a food name, alias or group")) -> None:
-    """The food composition table (per 100 g), or the foods matching SEARCH."""
+def list_foods(
+    search: Optional[str] = typer.Argument(None, help="a food (shows every value with its source), or part of "
+                                           "a name, alias or group"),
+    rich_in: Optional[str] = typer.Option(None, "--rich-in", help="rank foods by a nutrient: D, D3, D2, K1, K2, "
+                                          "MK-4, MK-7, MK-9, calcium"),
+    per: str = typer.Option("100g", "--per", help="with --rich-in: amount per '100g' or per 'portion' (the "
+                            "food's first listed portion)"),
+    top: int = typer.Option(25, "--top", min=1, help="with --rich-in: how many foods"),
+) -> None:
+    """The food composition table (per 100 g), one food in full, or foods ranked by a nutrient."""
     from k2d3.inputs import foods
 
+    try:
+        if rich_in is not None:
+            ranked = foods.rich_in(rich_in, per)
+        elif per != "100g":
+            raise InputError("--per", "goes with --rich-in")
+        exact = None
+        if rich_in is None and search:
+            try:
+                exact = foods.find(search, "food")
+            except InputError:
+                exact = None
+    except InputError as exc:
+        _fail(exc)
+    if rich_in is not None:
+        unit = "mg" if rich_in.strip().lower() == "calcium" else "ug"
+        t = Table(title=f"k2d3 foods richest in {rich_in} ({unit} per {'portion' if per == 'portion' else '100 g'})")
+        for col in ("food", "group", f"{rich_in} {unit}", "per", "country", "source"):
+            t.add_column(col, overflow="fold")
+        for food, amount, basis in ranked[:top]:
+            keys = sorted({k for _, k, _ in food.sources})
+            t.add_row(food.name, food.group, _fmt(amount), basis, food.country or "-", ", ".join(keys))
+        _out.print(t)
+        return
+    if exact is not None:
+        _food_detail(exact)
+        return
     hits = foods.search(search)
-    t = Table(title=f"k2d3 foods ({len(hits)} of {len(foods.foods())}), per 100 g")
-    cols = ["D3 ug", "D2 ug", "K1 ug", "MK-4 ug", "MK-7 ug", "MK-8/9 ug", "MK range ug", "Ca mg", "fat g"]
-    for col in ("food", "group", *cols, "source"):
+    if search and not hits:
+        _fail(InputError("food", f"no food matches {search!r} (k2d3 foods lists them)"))
+    t = Table(title=f"k2d3 foods ({len(hits)} of {len(foods.foods())}), per 100 g; '-' = not reported")
+    cols = ["D3 ug", "D2 ug", "K1 ug", "MK-4 ug", "MK-7 ug", "MK total ug", "MK range ug", "Ca mg", "fat g"]
+    for col in ("food", "group", *cols):
         t.add_column(col, overflow="fold")
     for f in hits:
-        mk89 = [v for v in (f.per_100g["mk8_ug"], f.per_100g["mk9_ug"]) if v is not None]
         vals = [f.per_100g["d3_ug"], f.per_100g["d2_ug"], f.per_100g["k1_ug"], f.per_100g["mk4_ug"],
-                f.per_100g["mk7_ug"], sum(mk89) if mk89 else None,
+                f.per_100g["mk7_ug"], f.mk_total_ug,
                 "-" if f.mk_range_ug is None else f"{f.mk_range_ug[0]:g}-{f.mk_range_ug[1]:g}", f.calcium_mg, f.fat_g]
-        t.add_row(f.name, f.group, *(_fmt(v) for v in vals), f.source[:80])
+        t.add_row(f.name, f.group, *(_fmt(v) for v in vals))
     _out.print(t)
+    print("k2d3 foods NAME shows one food with the source of every value")
+
+
+def _food_detail(food) -> None:
+    """Every value of one food with its source; empty cells as 'not reported'."""
+    from k2d3.inputs import foods
+
+    head = f"{food.name} ({food.group}" + (f", {food.country}" if food.country else "") + ")"
+    t = Table(title=f"k2d3 foods: {head}, per 100 g")
+    for col in ("value", "amount", "source"):
+        t.add_column(col, overflow="fold")
+    labels = {"d3_ug": "vitamin D3 ug", "d2_ug": "vitamin D2 ug", "ohd25_ug": "25(OH)D3 ug", "k1_ug": "K1 ug",
+              **{c: f"MK-{c[2:-3]} ug" for c in foods.MK_COLUMNS}, "mk_total_ug": "menaquinones, total (central) ug",
+              "mk_low_ug": "menaquinones, lowest analysis ug", "mk_high_ug": "menaquinones, highest analysis ug",
+              "calcium_mg": "calcium mg", "fat_g": "fat g"}
+    for col, label in labels.items():
+        v = food.value(col) if col not in ("mk_low_ug", "mk_high_ug") else (
+            None if food.mk_range_ug is None else food.mk_range_ug[col == "mk_high_ug"])
+        refs = "; ".join(f"{k}: {d}" for k, d in food.source_of(col))
+        t.add_row(label, "not reported" if v is None else _fmt(v), refs or "-")
+    for label, grams in food.portions.items():
+        t.add_row(f"portion: {label}", f"{grams:g} g", "; ".join(f"{k}: {d}" for k, d in food.source_of("portions")))
+    if food.fortification:
+        t.add_row("fortification", food.fortification,
+                  "; ".join(f"{k}: {d}" for k, d in food.source_of("fortification")))
+    _out.print(t)
+    print("references:")
+    for key in dict.fromkeys(k for _, k, _ in food.sources):
+        print(f"  {key}: {foods.citation(key)}")
+    dosed = foods.dosed_per_100g(food)
+    if foods.UNSPECIFIED_MK in dosed:
+        print(f"menaquinones of unreported form ({_fmt(dosed[foods.UNSPECIFIED_MK])} ug/100 g) are dosed into the "
+              "long-chain MK-8/MK-9 pool")
+    for note in food.notes:
+        print(f"note: {note}")
+    if food.aliases:
+        print("also called: " + ", ".join(food.aliases))
 
 
 @app.command("intake")
@@ -202,9 +274,12 @@ def intake_report(
     for col in ("form", "unit", "usual diet", "foods", "supplements", "sun", "total"):
         t.add_column(col, justify="left" if col in ("form", "unit") else "right")
     for r in rep["forms"]:
+        if r["total"] == 0 and r["form"] not in ("D3", "K1", "MK-7", "calcium"):
+            continue  # a form nothing supplies
         t.add_row(r["form"], r["unit"], *(_fmt(float(r[k])) for k in ("usual_diet", "foods", "supplements", "sun",
                                                                         "total")))
     _out.print(t)
+    _print_food_contributions(rep)
     t = Table(title="against reference intakes (sun not counted as intake)")
     for col in ("group", "intake", "body", "kind", "value", "status", "source"):
         t.add_column(col, overflow="fold")
@@ -220,6 +295,26 @@ def intake_report(
         print(f"sun: about {sun:.3g} ug/day of D3 made in skin (as oral D3), on top of the intake")
     if out is not None:
         print(f"wrote intake.json, intake.png to {out}")
+
+
+def _print_food_contributions(rep: dict) -> None:
+    """Per form, the foods that contributed (with sources); per nutrient, the eaten foods not counted."""
+    if not any(r["food_contributions"] for r in rep["forms"]) and not any(rep["not_reported"].values()):
+        return
+    print("foods per form (amount per day; source):")
+    cited: dict[str, str] = {}
+    for r in rep["forms"]:
+        for c in r["food_contributions"]:
+            refs = "; ".join(f"{s['key']}: {s['detail']}" for s in c["sources"])
+            cited.update({s["key"]: s["citation"] for s in c["sources"]})
+            print(f"  {r['form']}: {c['food']} {_fmt(c['amount'])} {r['unit']} ({refs})")
+    for group, names in rep["not_reported"].items():
+        if names:
+            print(f"  {group}: not reported for {', '.join(names)} (not counted)")
+    if cited:
+        print("references:")
+        for key, text in cited.items():
+            print(f"  {key}: {text}")
 
 
 def limits_of(group_row: dict) -> list[str]:

@@ -17,7 +17,7 @@ from k2d3.model.build import parameters
 
 HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.25
-_VITAMIN_K = ("K1", "MK-4", "MK-7", "MK-8", "MK-9")
+_VITAMIN_K = ("K1", "MK-4", "MK-5", "MK-6", "MK-7", "MK-8", "MK-9", "MK-10", foods.UNSPECIFIED_MK)
 FAT_SOLUBLE = ("D3", "D2", "calcifediol", *_VITAMIN_K)
 
 
@@ -76,26 +76,20 @@ def food_matrix_factor(compound: str) -> float:
 
 
 def diet_doses(item: DietItem, horizon_h: float) -> list[Dose]:
-    """The vitamins in a portion of food as doses; the food's own fat (plus any stated
-    meal fat) sets the fat factor."""
+    """The vitamins and calcium in a portion of food as doses (``foods.dosed_per_100g``); the
+    food's own fat (plus any stated meal fat) sets the fat factor."""
     food = foods.foods()[item.food]
     fat = (food.fat_g or 0.0) * item.grams / 100.0 + (item.with_meal_fat_g or 0.0)
     times = _times(item, horizon_h)
     out = []
-    for column, compound in foods.NUTRIENTS.items():
-        ug = food.per_100g[column]
-        if not ug:
-            continue
+    for compound, per_100g in foods.dosed_per_100g(food).items():
         c = compounds.compounds()[compound]
-        amount = c.nmol(ug * item.grams / 100.0) * c.amount_scale
-        amount *= fat_factor(c.name, fat) * food_matrix_factor(c.name)
+        amount = c.nmol(per_100g * item.grams / 100.0) * c.amount_scale
+        if c.name in FAT_SOLUBLE:
+            amount *= fat_factor(c.name, fat) * food_matrix_factor(c.name)
         if c.name == "D2":
             amount *= _p("rel_potency_d2")
         out += [Dose(t, c.target, amount, c.name) for t in times]
-    if food.calcium_mg:
-        ca = compounds.compounds()["calcium"]
-        amount = ca.nmol(1000.0 * food.calcium_mg * item.grams / 100.0) * ca.amount_scale
-        out += [Dose(t, ca.target, amount, "calcium") for t in times]
     return out
 
 
@@ -174,13 +168,9 @@ def mean_daily_intake_ug(regimen: Regimen, horizon_h: float) -> dict[str, float]
         n = len(_times(s, horizon_h))
         out[c.name] += n * c.ug(s.dose_nmol) / days
     for item in regimen.diet:
-        food = foods.foods()[item.food]
         n = len(_times(item, horizon_h))
-        for column, compound in foods.NUTRIENTS.items():
-            if food.per_100g[column]:
-                out[compound] += n * food.per_100g[column] * item.grams / 100.0 / days
-        if food.calcium_mg:
-            out["calcium"] += n * food.calcium_mg * 1000.0 * item.grams / 100.0 / days
+        for compound, per_100g in foods.dosed_per_100g(foods.foods()[item.food]).items():
+            out[compound] += n * per_100g * item.grams / 100.0 / days
     return dict(out)
 
 
