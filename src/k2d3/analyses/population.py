@@ -12,15 +12,11 @@ median; each parameter draws from its own stream (seed and name), so that adding
 the table leaves the covariates and the other parameters' draws unchanged. One seed fixes
 every draw.
 
-Two engines run the subjects. The batched engine (``engine.batch``) integrates every
-subject's arms together as arrays over subjects (each subject's day 0 and any titration
-from the reference path). The reference engine runs the subjects one by one through
+Two engines run the subjects. The population engine (``engine.population_engine``,
+``engine="compiled"``, the default) runs every subject's arms as compiled code, the
+subjects in parallel threads. The reference engine runs them one by one through
 libroadrunner, spread over a local process pool with a serial fallback; it is what the
-batch is tested against, and the path an injected ``simulator`` takes. The batch has a
-fixed cost per simulated day (numpy and scipy calls) and a small cost per run, the loop a
-larger cost per run, so the default (``engine="auto"``) takes the batch from
-``BATCH_MIN_RUNS`` runs (subjects x arms) on and the loop below (measured in
-``benchmarks/bench_population.py``; see docs/model.md).
+population engine is tested against, and the path an injected ``simulator`` takes.
 """
 from __future__ import annotations
 
@@ -141,9 +137,9 @@ def _one(job):
     return run_arms(subject, arms, days, params or None, simulator, times)
 
 
-def _batch_chunk(job) -> list[dict]:
-    """Subjects x arms as one batch (runs in a worker process); frames regrouped per subject."""
-    from k2d3.engine.batch import timecourses
+def _compiled_chunk(job) -> list[dict]:
+    """Subjects x arms in the population engine; frames regrouped per subject."""
+    from k2d3.engine.population_engine import timecourses
 
     sample, arms, days, times = job
     keys = list(arms)
@@ -186,46 +182,22 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-ENGINES = ("auto", "batch", "reference")
-#: Runs (subjects x arms) from which "auto" takes the batch. Measured on the 2-core
-#: development machine (one year, daily doses): the batch costs about 0.13-0.17 s per
-#: simulated day plus 0.3-0.5 ms per run and day, the libroadrunner loop 2.0-2.8 ms per run
-#: and day; they break even near 80 runs.
-BATCH_MIN_RUNS = 80
-
-
-def _batched(sample, arms: dict, days: float, times, workers: int) -> list[dict]:
-    """All subjects x arms in batches: one per worker process, as long as each batch still
-    holds ``BATCH_MIN_RUNS`` runs (every process pays the batch's cost per simulated day);
-    a subject's arms stay in one batch, which settles the subject once."""
-    chunks = max(1, min(workers, len(sample) * len(arms) // BATCH_MIN_RUNS))
-    parts = np.array_split(np.arange(len(sample)), chunks)
-    jobs = [([sample[i] for i in part], arms, days, times) for part in parts]
-    return [r for chunk in _map(_batch_chunk, jobs, chunks) for r in chunk]
+ENGINES = ("auto", "compiled", "reference")
 
 
 def run_population(population: Population, base: Subject, arms: dict, days: float,
                    overrides: dict | None, simulator=None, times=None, workers: int | None = None,
                    engine: str = "auto") -> list[dict]:
-    """Every sampled subject's four arms, in subject order. ``engine``: "batch", "reference"
-    (one subject at a time) or "auto" (the batch from ``BATCH_MIN_RUNS`` runs on); an
-    injected ``simulator`` always runs per subject. ``workers``: local processes (default:
-    the cores, at most 8); the batch is split over them only while each part still holds
-    ``BATCH_MIN_RUNS`` runs."""
+    """Every sampled subject's arms, in subject order. ``engine``: "compiled" (the
+    population engine; the default "auto" unless a ``simulator`` is injected) or "reference"
+    (libroadrunner one subject at a time, in a local pool of ``workers`` processes, default
+    the cores, at most 8)."""
     if engine not in ENGINES:
         raise InputError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
     sample = population.sample(base, overrides)
-    if engine != "reference" and simulator is None:
-        from k2d3.engine import block_bdf
-
-        why = block_bdf.unsupported()
-        if engine == "auto":
-            engine = "batch" if len(sample) * len(arms) >= BATCH_MIN_RUNS and why is None else "reference"
-        elif why is not None:
-            raise InputError("engine", f"the batched engine cannot run here: {why}; use engine='reference'")
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise InputError("workers", f"must be at least 1, got {workers}")
-    if engine == "batch" and simulator is None:
-        return _batched(sample, arms, days, times, workers)
+    if engine != "reference" and simulator is None:
+        return _compiled_chunk((sample, arms, days, times))
     return _map(_one, [(s, p, arms, days, simulator, times) for s, p in sample], workers)

@@ -285,12 +285,15 @@ class _Derivative:
             grad = {k: f"({kids[0][1].get(k, '0.0')} - {q} * {kids[1][1].get(k, '0.0')}) / {b}"
                     for k in set(kids[0][1]) | set(kids[1][1])}
             return q, grad
+        if t == L.AST_FUNCTION_ROOT and len(kids) == 2:  # root(n, x) = x^(1/n)
+            t, kids = L.AST_POWER, [kids[1], (f"(1.0 / {kids[0][0]})",
+                                              {k: f"(-{e} / ({kids[0][0]}) ** 2)" for k, e in kids[0][1].items()})]
         if t in (L.AST_POWER, L.AST_FUNCTION_POWER):
             a, b = self.temp(kids[0][0]), self.temp(kids[1][0])
             val = self.temp(f"({a} ** {b})")
             grad = {}
-            if kids[0][1]:  # d(a^b)/da = b a^(b-1), taken as 0 at a = 0
-                da = self.temp(f"({b} * {a} ** ({b} - 1.0) if {a} != 0.0 else 0.0)")
+            if kids[0][1]:  # d(a^b)/da = b a^(b-1); infinite at a = 0 for b < 1, taken as 0 there
+                da = self.temp(f"({b} * {a} ** ({b} - 1.0) if {a} != 0.0 or {b} >= 1.0 else 0.0)")
                 grad = {k: f"{da} * {e}" for k, e in kids[0][1].items()}
             if kids[1][1]:
                 la = self.temp(f"({val} * math.log({a}) if {a} > 0.0 else 0.0)")

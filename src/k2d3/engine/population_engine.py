@@ -188,6 +188,15 @@ def simulate_many(subjects: list[Subject], regimens, days: float | None = None, 
     return values, out_days
 
 
+def timecourses(subjects, regimens, days=None, times=None, parameters=None) -> list:
+    """``simulate_many`` as one frame per subject, shaped like ``Result.timecourse``."""
+    import pandas as pd
+
+    values, out_days = simulate_many(subjects, regimens, days, times, parameters)
+    index = pd.Index(out_days, name="day")
+    return [pd.DataFrame(v, index=index, columns=observables.names()) for v in values]
+
+
 def _chunk(subjects, regimens, overrides, days, out_days, stats) -> np.ndarray:
     model, mod = kernel()
     fd, _, _, crow, _, _, _ = _structure()
