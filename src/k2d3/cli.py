@@ -469,6 +469,140 @@ def _compare_table(result) -> Table:
     return t
 
 
+def _check_out_dir(out: Path) -> None:
+    """--out must be a directory that exists or can be made, checked before a long run
+    (nothing is created until the results are written)."""
+    import os
+
+    if out.exists() and not out.is_dir():
+        raise InputError("--out", f"{str(out)!r} exists and is not a directory")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError("--out", f"{str(out)!r} cannot be made: {str(parent)!r} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError("--out", f"{str(out)!r} cannot be written: {str(parent)!r} is not writable")
+
+
+@app.command("sensitivity")
+def sensitivity_cmd(
+    regimen_file: Path = typer.Argument(..., help="regimen YAML (its subject, or the default subject)"),
+    outputs: str = typer.Option("ohd25_nmol_l,dp_ucmgp_pmol_l,bmd_lumbar_spine_pct_change",
+                                help="observables whose end values are analysed, comma-separated"),
+    method: str = typer.Option("morris", help="morris (screening) or sobol (variance shares)"),
+    n: Optional[int] = typer.Option(None, help="Morris: trajectories (default 10, at most 100); Sobol': base "
+                                    "samples, a power of two (default 256, at most 4096)"),
+    parameters: Optional[str] = typer.Option(None, help="comma-separated parameters to vary (default: every "
+                                             "eligible one; Sobol': the top 8 of a Morris screen)"),
+    days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
+    out: Optional[Path] = typer.Option(None, help="directory for sensitivity.json, sensitivity.csv and "
+                                       "sensitivity.png"),
+    seed: int = typer.Option(0, help="seed of the sampling and the bootstrap"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON on stdout"),
+) -> None:
+    """Which parameters move the outputs: Morris or Sobol' indices over parameters.yaml (SALib)."""
+    import k2d3
+    from k2d3.analyses import sensitivity as sa
+    from k2d3.report import sensitivity as figure
+    from k2d3.report.files import write_atomic
+
+    try:
+        try:
+            if days is not None and (not math.isfinite(days) or days <= 0):
+                raise InputError("days", f"must be a positive number of days, got {days:g}")
+            if out is not None:
+                _check_out_dir(out)
+            sa.check_n(method, n)
+            names = sa.check_outputs(outputs.split(","))
+            chosen = None if parameters is None else [p.strip() for p in parameters.split(",") if p.strip()]
+            regimen = k2d3.Regimen.from_yaml(regimen_file)
+            with _progress_bar() as tick:
+                result = sa.analyse(regimen, names, method, n, chosen, days, seed, progress=tick)
+        except InputError as exc:
+            option = exc.field in ("days", "method", "n", "outputs", "parameters")
+            raise InputError("--" + exc.field, exc.problem) if option else exc
+    except InputError as exc:
+        _fail(exc)
+    if out is not None:
+        write_atomic(out / "sensitivity.json", result.to_json())
+        write_atomic(out / "sensitivity.csv", result.to_csv())
+        write_atomic(out / "sensitivity.png", figure.png(result))
+    if as_json:
+        sys.stdout.write(result.to_json() + "\n")
+        return
+    _print_sensitivity(result)
+    if out is not None:
+        print(f"wrote sensitivity.json, sensitivity.csv, sensitivity.png to {out}")
+
+
+class _progress_bar:
+    """A rich progress bar on stderr (runs done, time left); yields the callback."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar.start()
+        self.task = None
+
+        def tick(done: int, total: int, stage: str) -> None:
+            if self.task is None:
+                self.task = self.bar.add_task(stage, total=total)
+            self.bar.update(self.task, completed=done, total=total, description=stage)
+
+        return tick
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
+
+
+def _print_sensitivity(result, top: int = 10) -> None:
+    from k2d3.analyses import sensitivity as sa
+    from k2d3.model import observables
+
+    obs = observables.observables()
+    what = (f"Morris screening, {result.n} trajectories on {sa.MORRIS_LEVELS} levels" if result.method == "morris"
+            else f"Sobol' first and total order, N = {result.n}")
+    print(f"k2d3 sensitivity: {what}; {len(result.factors)} parameters, {result.runs} runs, seed {result.seed}; "
+          f"end values at day {result.days:g}")
+    if result.screen:
+        s = result.screen
+        print(f"{s['why']} (screen: n = {s['n']}, {s['runs']} runs): {', '.join(s['kept'])}")
+    f = {x.name: x for x in result.factors}
+    for o in result.outputs:
+        rows = result.indices[result.indices.output == o].head(top)
+        t = Table(title=f"{o} ({obs[o].unit}): top {len(rows)} of {len(result.factors)}")
+        cols = ["rank", "parameter", "range", "basis"] + (
+            ["mu*", "95% CI", "sigma", "mu*/max"] if result.method == "morris" else ["S1", "95% CI", "ST", "95% CI"])
+        for col in cols:
+            t.add_column(col, justify="right" if col in ("rank", "mu*", "95% CI", "sigma", "mu*/max", "S1", "ST")
+                         else "left", overflow="fold")
+        for _, r in rows.iterrows():
+            x = f[r.parameter]
+            name = r.parameter + ("" if r.reaches else " (does not reach)")
+            rng = f"{_fmt(x.low)}-{_fmt(x.high)} {x.unit}"
+            basis = "cv" if x.basis.startswith("cv") else "assumed"
+            if result.method == "morris":
+                vals = [_fmt(r.mu_star), f"±{_fmt(r.mu_star_conf)}", _fmt(r.sigma), f"{r.mu_star_rel:.2f}"]
+            else:
+                vals = [f"{r.S1:.3f}", f"±{r.S1_conf:.3f}", f"{r.ST:.3f}", f"±{r.ST_conf:.3f}"]
+            t.add_row(str(r["rank"]), name, rng, basis, *vals)
+        _out.print(t)
+    print(f"ranges: with a cv in parameters.yaml, the 2.5-97.5% quantiles of its log-normal; otherwise the value "
+          f"/{sa.rules()['default_factor']:g} to x{sa.rules()['default_factor']:g} (assumed); sampled {sa.SAMPLING}")
+    counts: dict[str, int] = {}
+    for reason in result.excluded.values():
+        counts[reason] = counts.get(reason, 0) + 1
+    print(f"not varied: {len(result.excluded)} of {len(result.excluded) + len(result.factors)} entries of "
+          "parameters.yaml (sensitivity.json lists each with its reason):")
+    for reason, k in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"  {k}: {reason}")
+    for note in result.notes:
+        print(f"note: {note}")
+
+
 @app.command("claims")
 def claims_cmd(
     ids: Optional[list[str]] = typer.Argument(None, help="claim ids (default: all)"),

@@ -98,7 +98,9 @@ def _atol(y: np.ndarray) -> np.ndarray:
     return ABSOLUTE_TOLERANCE * np.where((y > 0) & (y < 1), np.maximum(y, 1e-6), 1.0)
 
 
-def _subject_vectors(subject: Subject, overrides: dict[str, float]) -> np.ndarray:
+def _subject_vectors(subject: Subject, overrides: dict[str, float]) -> tuple[np.ndarray, dict | None]:
+    """The constants of one run, and the glycaemic values when they fall outside HOMA1's
+    range (``equilibrium._check_glycaemic_baseline`` turns them into the reference's error)."""
     _, _, p0, crow, _, prow, _ = _structure()
     model, mod = kernel()
     p = p0.copy()
@@ -112,26 +114,45 @@ def _subject_vectors(subject: Subject, overrides: dict[str, float]) -> np.ndarra
     probe = np.empty(len(model.probes))
     mod.observe(0.0, _structure()[1], p, probe)
     fpg, offset = probe[prow["fpg_base"]], probe[prow["homa_b_glucose_offset"]]
-    if fpg <= offset:  # the same check, and message, as the reference path
-        equilibrium._check_glycaemic_baseline({"fpg_base": fpg, "homa_b_glucose_offset": offset}, subject)
-    return p
+    return p, ({"fpg_base": fpg, "homa_b_glucose_offset": offset} if fpg <= offset else None)
 
 
-def day0(subjects: list[Subject], overrides: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """Each subject's day-0 state and constants, as ``equilibrium.equilibrate`` leaves them."""
+#: Status of a run whose parameters put fasting glucose outside HOMA1's range (``status``
+#: of ``simulate_many``; the kernel's own codes are below it).
+BAD_GLYCAEMIC = 12
+
+
+def day0(subjects: list[Subject], overrides: list[dict],
+         status: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each subject's day-0 state and constants, as ``equilibrium.equilibrate`` leaves them.
+
+    A subject whose day 0 fails raises, unless ``status`` is given: it then receives each
+    subject's code (0: settled), and the rows of a failed subject are not to be used."""
     fd, y0, _, crow, _, prow, refs = _structure()
     model, mod = kernel()
     n = len(subjects)
-    P = np.stack([_subject_vectors(s, o) for s, o in zip(subjects, overrides)])
+    rows, glycaemic = [], np.zeros(n, dtype=bool)
+    for i, (s, o) in enumerate(zip(subjects, overrides)):
+        p, bad = _subject_vectors(s, o)
+        if bad is not None:
+            if status is None:  # the same check, and message, as the reference path
+                equilibrium._check_glycaemic_baseline(bad, s)
+            glycaemic[i] = True
+        rows.append(p)
+    P = np.stack(rows)
     Y = np.tile(y0, (n, 1))
     targets = np.array([s.baseline_25ohd_nmol_l or 0.0 for s in subjects])
     atol = np.tile(_atol(y0), (n, 1))
-    status = np.zeros(n, dtype=np.int64)
+    codes = np.zeros(n, dtype=np.int64)
     stats = np.zeros((n, 3), dtype=np.int64)
     ends = np.array(equilibrium.SETTLE_STEPS, dtype=float)
     mod.equilibrate_all(Y, P, targets, RELATIVE_TOLERANCE, atol, ends, crow["age_clock"], refs,
-                        crow["d3_background_input"], prow["ohd25_nmol_l"], fd, status, stats)
-    for s, code in zip(subjects, status):
+                        crow["d3_background_input"], prow["ohd25_nmol_l"], fd, codes, stats)
+    codes[glycaemic] = BAD_GLYCAEMIC
+    if status is not None:
+        status[:] = codes
+        return Y, P
+    for s, code in zip(subjects, codes):
         if code == mod.BAD_BASELINE_HIGH:
             raise InputError("baseline_25ohd_nmol_l",
                              f"{s.baseline_25ohd_nmol_l} nmol/L cannot be a steady state of this model")
@@ -163,12 +184,18 @@ def _per_column(value, n: int, what: str) -> list:
 
 
 def simulate_many(subjects: list[Subject], regimens, days: float | None = None, times=None,
-                  parameters=None, stats: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  parameters=None, stats: np.ndarray | None = None,
+                  status: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Simulate each subject on its regimen; returns (values, output days) with values of
     shape (subjects, times, observables) in ``observables.names()`` order, each as
     ``simulate`` reports it. ``regimens`` and ``parameters`` (override dicts) are one for
     all or one per subject. ``stats`` (subjects x 3), if given, receives each run's
-    accepted steps, rejected steps and Jacobians."""
+    accepted steps, rejected steps and Jacobians.
+
+    A run whose day 0 or integration fails raises, unless ``status`` (one integer per
+    subject) is given: it then receives each run's code (0: done; ``BAD_GLYCAEMIC``, the
+    kernel's ``BAD_BASELINE_*`` or its integrator codes) and a failed run's values are NaN.
+    Parameter sets that leave the model's valid region (sensitivity analysis) need this."""
     subjects = list(subjects)
     if not subjects:
         raise InputError("subjects", "needs at least one subject")
@@ -184,7 +211,9 @@ def simulate_many(subjects: list[Subject], regimens, days: float | None = None, 
     for lo in range(0, n, CHUNK):
         hi = min(n, lo + CHUNK)
         part_stats = None if stats is None else stats[lo:hi]
-        values[lo:hi] = _chunk(subjects[lo:hi], regimens[lo:hi], overrides[lo:hi], days, out_days, part_stats)
+        part_status = None if status is None else status[lo:hi]
+        values[lo:hi] = _chunk(subjects[lo:hi], regimens[lo:hi], overrides[lo:hi], days, out_days, part_stats,
+                               part_status)
     return values, out_days
 
 
@@ -197,7 +226,7 @@ def timecourses(subjects, regimens, days=None, times=None, parameters=None) -> l
     return [pd.DataFrame(v, index=index, columns=observables.names()) for v in values]
 
 
-def _chunk(subjects, regimens, overrides, days, out_days, stats) -> np.ndarray:
+def _chunk(subjects, regimens, overrides, days, out_days, stats, status=None) -> np.ndarray:
     model, mod = kernel()
     fd, _, _, crow, _, _, _ = _structure()
     horizon = days * HOURS_PER_DAY
@@ -208,8 +237,10 @@ def _chunk(subjects, regimens, overrides, days, out_days, stats) -> np.ndarray:
             keys[key] = len(unique)
             unique.append((s, o))
         which.append(keys[key])
-    Y0, P0 = day0([s for s, _ in unique], [o for _, o in unique])
+    settled = None if status is None else np.zeros(len(unique), dtype=np.int64)
+    Y0, P0 = day0([s for s, _ in unique], [o for _, o in unique], settled)
     Y, P = Y0[which].copy(), P0[which].copy()
+    codes = np.zeros(len(subjects), dtype=np.int64) if settled is None else settled[which]
     schedules, cache = [], {}
     for c, (s, r, o) in enumerate(zip(subjects, regimens, overrides)):
         r, _ = titrate(s, r, o)  # target-INR run-ins on the reference path, as simulate does
@@ -219,17 +250,25 @@ def _chunk(subjects, regimens, overrides, days, out_days, stats) -> np.ndarray:
         doses, ca_mean = cache[key]
         schedules.append(doses)
         P[c, crow["ca_supplement_mean_mmol_h"]] = ca_mean
-    ptr, t, row, amt = _dose_arrays(schedules)
-    atol = np.stack([_atol(y) for y in Y])
-    out = np.empty((len(subjects), out_days.size, len(model.probes)))
-    status = np.zeros(len(subjects), dtype=np.int64)
+    ok = np.flatnonzero(codes == mod.OK)  # runs whose day 0 failed are not integrated
+    ptr, t, row, amt = _dose_arrays([schedules[c] for c in ok])
+    atol = np.stack([_atol(y) for y in Y[ok]]) if ok.size else np.empty((0, Y.shape[1]))
+    out = np.full((len(subjects), out_days.size, len(model.probes)), np.nan)
+    ran = np.empty((ok.size, out_days.size, len(model.probes)))
+    run_status = np.zeros(ok.size, dtype=np.int64)
     st = np.zeros((len(subjects), 3), dtype=np.int64)
-    mod.run_all(Y, P, ptr, t, row, amt, out_days * HOURS_PER_DAY, horizon, RUN_RTOL, atol, fd,
-                out, status, st)
-    for s, code in zip(subjects, status):
-        if code != mod.OK:
-            raise RuntimeError(f"population engine: integration failed for subject "
-                               f"{s.model_dump(exclude_none=True)} (status {code})")
+    part = np.zeros((ok.size, 3), dtype=np.int64)
+    mod.run_all(np.ascontiguousarray(Y[ok]), np.ascontiguousarray(P[ok]), ptr, t, row, amt,
+                out_days * HOURS_PER_DAY, horizon, RUN_RTOL, atol, fd, ran, run_status, part)
+    out[ok], st[ok], codes[ok] = ran, part, run_status
+    if status is None:
+        for s, code in zip(subjects, codes):
+            if code != mod.OK:
+                raise RuntimeError(f"population engine: integration failed for subject "
+                                   f"{s.model_dump(exclude_none=True)} (status {code})")
+    else:
+        status[:] = codes
+        out[codes != mod.OK] = np.nan
     if stats is not None:
         stats[:] = st
     return out[:, :, :len(observables.names())]
