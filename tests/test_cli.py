@@ -242,3 +242,53 @@ def test_claims_markdown_verdicts_on_the_current_model():
         if c["id"] in ("k2_arterial_calcification", "k2_diabetes_risk_10ug", "glucose_table", "bp_in_range"):
             missing = any(r not in names() for r in c["requires"])
             assert (verdict[c["id"]] == "untestable in the model") == missing
+
+
+def test_sensitivity_writes_json_csv_and_figure(tmp_path):
+    out = tmp_path / "sens"
+    p = k2d3("sensitivity", EXAMPLE, "--outputs", "ohd25_nmol_l", "--method", "morris", "--n", 2,
+             "--parameters", "cl_ohd25_70kg,vmax_cyp2r1,ke_warfarin", "--days", 20, "--seed", 4, "--out", out)
+    assert p.returncode == 0, p.stderr
+    assert "cl_ohd25_70kg" in p.stdout and "ke_warfarin (does not reach)" in p.stdout
+    result = json.loads((out / "sensitivity.json").read_text())
+    assert result["method"] == "morris" and result["runs"] == 2 * 4 and result["seed"] == 4
+    rows = {r["parameter"]: r for r in result["indices"]["ohd25_nmol_l"]}
+    assert rows["ke_warfarin"]["mu_star"] == 0.0 and rows["cl_ohd25_70kg"]["mu_star"] > 0
+    assert {x["name"]: x["basis"][:2] for x in result["parameters"]}["cl_ohd25_70kg"] == "cv"
+    csv = (out / "sensitivity.csv").read_text().splitlines()
+    assert csv[0].startswith("output,rank,parameter,low,high,basis,reaches,mu_star,mu_star_conf") and len(csv) == 4
+    assert (out / "sensitivity.png").read_bytes()[:4] == b"\x89PNG"
+    assert not list(out.glob("*.part")) and not list(out.glob(".*"))
+
+
+def test_sensitivity_sobol_json_on_stdout():
+    p = k2d3("sensitivity", EXAMPLE, "--outputs", "dp_ucmgp_pmol_l", "--method", "sobol", "--n", 8,
+             "--parameters", "mgp_serum_ref,mgp_ggcx_k", "--days", 10, "--json")
+    assert p.returncode == 0, p.stderr
+    result = json.loads(p.stdout)
+    assert result["runs"] == 8 * 4 and result["screen"] is None
+    assert set(result["indices"]["dp_ucmgp_pmol_l"][0]) >= {"S1", "S1_conf", "ST", "ST_conf"}
+
+
+@pytest.mark.parametrize("args, field", [
+    (("--outputs", "ohd25"), "--outputs"),
+    (("--parameters", "no_such_parameter"), "--parameters"),
+    (("--parameters", "weight_kg"), "--parameters"),
+    (("--method", "fast"), "--method"),
+    (("--n", 0), "--n"),
+    (("--n", 101), "--n"),
+    (("--method", "sobol", "--n", 100), "--n"),
+    (("--days", -3), "--days"),
+])
+def test_sensitivity_bad_input_is_one_line_and_exit_2(tmp_path, args, field):
+    out = tmp_path / "out"
+    assert_one_line_error(k2d3("sensitivity", EXAMPLE, *args, "--out", out), field)
+    assert not out.exists()
+
+
+def test_sensitivity_unwritable_out_is_refused_before_running(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for out in (blocker, blocker / "sub"):
+        assert_one_line_error(k2d3("sensitivity", EXAMPLE, "--out", out), "--out")
+    assert blocker.read_text() == "x"

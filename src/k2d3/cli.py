@@ -537,25 +537,28 @@ def sensitivity_cmd(
 
 
 class _progress_bar:
-    """A rich progress bar on stderr (runs done, time left); yields the callback."""
+    """A rich progress bar on stderr (runs done, time left), started by the first report of
+    progress, so that an error before any run prints its one line alone."""
 
     def __enter__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-        self.bar.start()
-        self.task = None
+        self.bar = None
 
         def tick(done: int, total: int, stage: str) -> None:
-            if self.task is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            if self.bar is None:
+                self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                    TextColumn("runs"), TimeRemainingColumn(), console=Console(stderr=True),
+                                    transient=True)
+                self.bar.start()
                 self.task = self.bar.add_task(stage, total=total)
             self.bar.update(self.task, completed=done, total=total, description=stage)
 
         return tick
 
     def __exit__(self, *exc) -> None:
-        self.bar.stop()
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _print_sensitivity(result, top: int = 10) -> None:

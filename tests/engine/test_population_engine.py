@@ -166,3 +166,23 @@ def test_bad_batches_are_input_errors():
     with pytest.raises(InputError) as e:
         population_engine.simulate_many([k2d3.Subject()], k2d3.Regimen(), days=-1)
     assert e.value.field == "days"
+
+
+def test_failed_runs_raise_or_are_reported_with_status():
+    """EmaxPicOB below Pic0 - E0PicOB (0.228) leaves its EC50 undefined: day 0 cannot settle.
+    Asked for status, the batch runs on: the failed run is NaN, the others are what they
+    are alone. Fasting glucose pushed below HOMA1's 63 mg/dL has its own code."""
+    r = k2d3.Regimen.from_dict(REGIMEN)
+    s = k2d3.Subject(age=60)
+    with pytest.raises(RuntimeError, match="failed to converge"):
+        population_engine.simulate_many([s, s], r, days=5, parameters=[{}, {"EmaxPicOB": 0.2}])
+    status = np.full(3, -1, dtype=np.int64)
+    batch, _ = population_engine.simulate_many([s, s, s], r, days=5, status=status,
+                                               parameters=[{}, {"EmaxPicOB": 0.2}, {"fpg_normal_mg_dl": 60.0}])
+    alone, _ = population_engine.simulate_many([s], r, days=5)
+    assert status[0] == 0 and status[1] != 0 and status[2] == population_engine.BAD_GLYCAEMIC
+    np.testing.assert_array_equal(batch[0], alone[0])
+    assert np.isnan(batch[1:]).all()
+    with pytest.raises(InputError) as e:
+        population_engine.simulate_many([s], r, days=5, parameters={"fpg_normal_mg_dl": 60.0})
+    assert e.value.field == "parameters" and "at or below 63 mg/dL" in e.value.problem

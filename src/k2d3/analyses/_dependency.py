@@ -10,7 +10,8 @@ depend on; a parameter outside it cannot move it.
 A regimen leaves some depots empty (no dose of that compound, drug or route): those
 species stay exactly zero, and so does every term that multiplies or divides one. Such
 terms are dropped before the links are read, so that, for example, warfarin's parameters
-do not reach the INR of a regimen without warfarin.
+do not reach the INR of a regimen without warfarin. The subject's parameters that are 0
+(``sex_male`` of a woman, a measured value not given) are zeros in the same way.
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def _initial(species) -> float:
     return species.getInitialConcentration() if species.isSetInitialConcentration() else 0.0
 
 
-def _empty_species(L, model, dosed: frozenset[str]) -> set[str]:
+def _empty_species(L, model, dosed: frozenset[str], zero: frozenset[str]) -> set[str]:
     """Species (and rule variables) that stay exactly zero: those that start empty, take
     no dose and are fed by no reaction that can run, found to a fixed point (an undosed
     depot first, then whatever only it feeds)."""
@@ -87,21 +88,21 @@ def _empty_species(L, model, dosed: frozenset[str]) -> set[str]:
                   if _initial(s) == 0 and s.getId() not in init
                   and s.getId() not in dosed and s.getId() not in equilibrium.CUMULATIVE_STORES}
     rules = {r.getVariable(): r.getMath() for r in model.getListOfRules()}
-    zero: set[str] = set()
+    found: set[str] = set(zero)
     while True:
-        live = [r for r in model.getListOfReactions() if not _is_zero(L, model, r.getKineticLaw().getMath(), zero)]
+        live = [r for r in model.getListOfReactions() if not _is_zero(L, model, r.getKineticLaw().getMath(), found)]
         fed = {p.getSpecies() for r in live for p in r.getListOfProducts()}
-        grown = {s for s in candidates if s not in fed}
+        grown = set(zero) | {s for s in candidates if s not in fed}
         grown |= {v for v, m in rules.items() if _is_zero(L, model, m, grown)}
-        if grown == zero:
-            return zero
-        zero = grown
+        if grown == found:
+            return found
+        found = grown
 
 
 @functools.cache
-def _graph(dosed: frozenset[str], measured_baseline: bool) -> dict[str, set[str]]:
+def _graph(dosed: frozenset[str], measured_baseline: bool, zero: frozenset[str]) -> dict[str, set[str]]:
     L, _, model = _model()
-    zero = _empty_species(L, model, dosed)
+    zero = _empty_species(L, model, dosed, zero)
     links: dict[str, set[str]] = defaultdict(set)
     for r in model.getListOfRules():
         links[r.getVariable()] |= _names(L, model, r.getMath(), zero, set())
@@ -121,9 +122,11 @@ def _graph(dosed: frozenset[str], measured_baseline: bool) -> dict[str, set[str]
     return dict(links)
 
 
-def reachable(output: str, dosed: frozenset[str], measured_baseline: bool) -> set[str]:
-    """Every symbol ``output`` can depend on, for a regimen that doses the depots ``dosed``."""
-    links = _graph(dosed, measured_baseline)
+def reachable(output: str, dosed: frozenset[str], measured_baseline: bool,
+              zero: frozenset[str] = frozenset()) -> set[str]:
+    """Every symbol ``output`` can depend on, for a regimen that doses the depots ``dosed``
+    in a subject whose parameters ``zero`` are 0 (``sex_male`` for a woman)."""
+    links = _graph(dosed, measured_baseline, zero)
     seen, todo = {output}, [output]
     while todo:
         for other in links.get(todo.pop(), ()):

@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from k2d3.analyses import _dependency
-from k2d3.engine import dosing
+from k2d3.engine import dosing, equilibrium
 from k2d3.engine.population_engine import simulate_many
 from k2d3.engine.simulate import DEFAULT_DAYS
 from k2d3.errors import InputError
@@ -152,7 +152,8 @@ def eligible(regimen: Regimen, subject: Subject, outputs: tuple[str, ...], days:
     classes, by_name = _excluded_classes()
     dosed = _dosed(regimen, subject, days)
     measured = subject.baseline_25ohd_nmol_l is not None
-    reach = {o: _dependency.reachable(o, dosed, measured) for o in outputs}
+    nothing = frozenset(k for k, v in equilibrium.subject_parameters(subject).items() if v == 0)
+    reach = {o: _dependency.reachable(o, dosed, measured, nothing) for o in outputs}
     used = _dependency.sbml_symbols()
 
     def why_not(name: str) -> str | None:
@@ -352,6 +353,7 @@ def _evaluate(subject, regimen, outputs, days, factors, Z: np.ndarray, ticker: _
     columns = [observables.names().index(o) for o in outputs]
     natural = np.column_stack([f.at(Z[:, j]) for j, f in enumerate(factors)])
     Y = np.empty((len(Z), len(outputs)))
+    ticker.step(0)
     for lo in range(0, len(Z), BATCH):
         hi = min(len(Z), lo + BATCH)
         overrides = [{f.name: float(v) for f, v in zip(factors, row)} for row in natural[lo:hi]]

@@ -104,8 +104,12 @@ def _check_glycaemic_baseline(rr, subject: Subject) -> None:
     """HOMA1 (metabolic.ant) holds only for fasting glucose above its 63 mg/dL offset."""
     fpg, offset = rr["fpg_base"], rr["homa_b_glucose_offset"]
     if fpg <= offset:
-        field = "fasting_glucose_mg_dl" if subject.fasting_glucose_mg_dl else "hba1c_pct"
-        given = "" if subject.fasting_glucose_mg_dl else f" (the fasting glucose that HbA1c {subject.hba1c_pct:g}% implies)"
+        if subject.fasting_glucose_mg_dl:
+            field, given = "fasting_glucose_mg_dl", ""
+        elif subject.hba1c_pct:
+            field, given = "hba1c_pct", f" (the fasting glucose that HbA1c {subject.hba1c_pct:g}% implies)"
+        else:  # neither measured: parameter overrides moved the typical fasting glucose
+            field, given = "parameters", " (the fasting glucose that the parameter values give)"
         raise InputError(field, f"{fpg:.0f} mg/dL{given} is at or below {offset:.0f} mg/dL, where the "
                                 f"glucose model (HOMA1) no longer holds")
 
