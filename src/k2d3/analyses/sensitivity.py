@@ -48,8 +48,8 @@ SOBOL_TOP = 8
 BATCH = 512
 RESAMPLES = 1000
 CONF_LEVEL = 0.95
-SAMPLING = ("uniform in log(value) between the bounds (fractions: in log-odds, p/(1-p); a negative value "
-            "keeps its sign, its magnitude varies)")
+SAMPLING = ("uniform in log(value) between the bounds (fractions: in log-odds, log(p/(1-p)); effects that must "
+            "stay above 1: in log(p-1); a negative value keeps its sign, its magnitude varies)")
 NOT_ZERO = "value 0: a multiplicative range cannot move it (a switch that is off, or an effect set to nothing)"
 OUTSIDE_SBML = ("used only outside the SBML, when the engine builds doses, the sun's skin D3, a titration or "
                 "genotype factors: the engine's parameter overrides do not reach it")
@@ -88,10 +88,20 @@ def is_fraction(name: str) -> bool:
             or name in rules()["fractions"]["names"]) and 0 < p.value < 1
 
 
+def scale_of(name: str) -> str:
+    """The sampling scale: "odds" for a fraction, "excess" (log(p - 1)) for an effect that
+    must stay above 1, else "log"."""
+    if is_fraction(name):
+        return "odds"
+    if name in rules()["above_one"]["names"] and parameter_table()[name].value > 1:
+        return "excess"
+    return "log"
+
+
 @dataclass(frozen=True)
 class Factor:
     """One varied parameter: its table value, bounds (natural units), the scale it is
-    sampled on ("log" or "odds") and where the bounds come from."""
+    sampled on ("log", "odds" or "excess") and where the bounds come from."""
 
     name: str
     value: float
@@ -103,7 +113,7 @@ class Factor:
     reaches: tuple[str, ...]
 
     def bounds(self) -> tuple[float, float]:
-        """Bounds on the sampled scale: log|value| or log-odds."""
+        """Bounds on the sampled scale: log|value|, log-odds or log(value - 1)."""
         ends = sorted((_to_scale(self.low, self.scale), _to_scale(self.high, self.scale)))
         return ends[0], ends[1]
 
@@ -111,24 +121,28 @@ class Factor:
         """Values for points ``z`` on the sampled scale."""
         if self.scale == "odds":
             return 1.0 / (1.0 + np.exp(-z))
+        if self.scale == "excess":
+            return 1.0 + np.exp(z)
         return math.copysign(1.0, self.value) * np.exp(z)
 
 
 def _to_scale(v: float, scale: str) -> float:
-    return math.log(v / (1.0 - v)) if scale == "odds" else math.log(abs(v))
+    if scale == "odds":
+        return math.log(v / (1.0 - v))
+    return math.log(v - 1.0) if scale == "excess" else math.log(abs(v))
 
 
 def factor(name: str, reaches: tuple[str, ...]) -> Factor:
     """The range of one entry of the table (see the module docstring)."""
     p = parameter_table()[name]
-    scale = "odds" if is_fraction(name) else "log"
+    scale = scale_of(name)
     if p.cv is not None:
         width = rules()["cv_quantile_z"] * math.sqrt(math.log1p(p.cv ** 2))
         basis = f"cv {p.cv:g}: 2.5-97.5% of its log-normal"
     else:
         width = math.log(rules()["default_factor"])
         basis = f"assumed: /{rules()['default_factor']:g} to x{rules()['default_factor']:g}" + (
-            " on the odds" if scale == "odds" else "")
+            {"odds": " on the odds", "excess": " on the excess over 1", "log": ""}[scale])
     z = _to_scale(p.value, scale)
     tmp = Factor(name, p.value, p.unit, 0.0, 0.0, scale, basis, reaches)
     lo, hi = (float(v) for v in tmp.at(np.array([z - width, z + width])))
