@@ -119,11 +119,13 @@ class Factor:
 
     def at(self, z: np.ndarray) -> np.ndarray:
         """Values for points ``z`` on the sampled scale."""
-        if self.scale == "odds":
-            return 1.0 / (1.0 + np.exp(-z))
-        if self.scale == "excess":
-            return 1.0 + np.exp(z)
-        return math.copysign(1.0, self.value) * np.exp(z)
+        return _from_scale(z, self.scale, math.copysign(1.0, self.value))
+
+
+def _from_scale(z, scale: str, sign: float = 1.0):
+    if scale == "odds":
+        return 1.0 / (1.0 + np.exp(-z))
+    return 1.0 + np.exp(z) if scale == "excess" else sign * np.exp(z)
 
 
 def _to_scale(v: float, scale: str) -> float:
@@ -144,9 +146,8 @@ def factor(name: str, reaches: tuple[str, ...]) -> Factor:
         basis = f"assumed: /{rules()['default_factor']:g} to x{rules()['default_factor']:g}" + (
             {"odds": " on the odds", "excess": " on the excess over 1", "log": ""}[scale])
     z = _to_scale(p.value, scale)
-    tmp = Factor(name, p.value, p.unit, 0.0, 0.0, scale, basis, reaches)
-    lo, hi = (float(v) for v in tmp.at(np.array([z - width, z + width])))
-    return Factor(name, p.value, p.unit, min(lo, hi), max(lo, hi), scale, basis, reaches)
+    lo, hi = sorted(float(_from_scale(e, scale, math.copysign(1.0, p.value))) for e in (z - width, z + width))
+    return Factor(name, p.value, p.unit, lo, hi, scale, basis, reaches)
 
 
 def _dosed(regimen: Regimen, subject: Subject, days: float) -> frozenset[str]:
@@ -230,11 +231,6 @@ class Sensitivity:
     excluded: dict[str, str]
     screen: dict | None = None
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def index_columns(self) -> tuple[str, ...]:
-        return ("mu_star", "mu_star_conf", "sigma", "mu") if self.method == "morris" else (
-            "S1", "S1_conf", "ST", "ST_conf")
 
     def to_dict(self) -> dict:
         by_reason: dict[str, list[str]] = {}
@@ -333,6 +329,7 @@ def analyse(regimen: Regimen, outputs=DEFAULT_OUTPUTS, method: str = "morris", n
             if f.name not in kept:
                 excluded[f.name] = f"not among the {SOBOL_TOP} highest of the Morris screen"
         factors = [f for f in factors if f.name in kept]
+        notes += [f"Morris screen: {note}" for note in first.notes]
         ticker.stage = "Sobol'"
     else:
         ticker = _Ticker(progress, total, method)
