@@ -102,6 +102,15 @@ def sbml(subsystems: tuple[str, ...] = SUBSYSTEMS) -> str:
     return out
 
 
+@functools.cache
+def model_hash(subsystems: tuple[str, ...] = SUBSYSTEMS) -> str:
+    """A short hash of the composed model (equations and every parameter value): results
+    record it, so that a number can be traced to the model that made it."""
+    import hashlib
+
+    return hashlib.sha256(sbml(subsystems).encode()).hexdigest()[:16]
+
+
 def undefined_symbols(subsystems: tuple[str, ...] = SUBSYSTEMS) -> list[str]:
     """Parameters the model uses but neither the files nor parameters.yaml define."""
     import libsbml
