@@ -20,27 +20,12 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from k2d3.errors import InputError
+from k2d3.files import write_atomic
 
 PART = "part-{:05d}.parquet"
 MANIFEST = "_run.json"  # a leading underscore: Parquet readers skip it
 #: Work (subject-days) above which a progress bar is shown: about two seconds of the engine.
 PROGRESS_FROM = 20_000
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """``write(tmp)`` then rename to ``path``: a reader never sees half a file. The file gets
-    the usual permissions (0644 under umask 022)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def ensure_dir(out_dir: Path) -> Path:
@@ -61,7 +46,7 @@ def ensure_dir(out_dir: Path) -> Path:
 def prepare(out_dir: Path, key: dict, resume: bool) -> set[int]:
     """Make ``out_dir`` ready for the run ``key``; returns the parts already done (resume)."""
     out_dir = ensure_dir(out_dir)
-    for stale in out_dir.glob(".*.tmp"):  # what a killed run was writing
+    for stale in out_dir.glob(".*.tmp"):  # what a killed run was writing (k2d3.files)
         stale.unlink()
     manifest = out_dir / MANIFEST
     done = {int(p.stem.split("-")[1]) for p in out_dir.glob("part-*.parquet")}

@@ -21,6 +21,7 @@ import pandas as pd
 from k2d3.analyses import chunks
 from k2d3.analyses.population import Population
 from k2d3.errors import InputError
+from k2d3.files import write_atomic
 from k2d3.inputs.regimen import Regimen
 from k2d3.inputs.subject import Subject
 from k2d3.model import observables
@@ -170,7 +171,7 @@ def simulate_population(population: Population, base: Subject | None, arms: dict
     if out_dir is not None:
         out_dir = chunks.ensure_dir(out_dir)
         values_dir = out_dir / "values"
-        chunks.write_atomic(out_dir / "subjects.parquet", lambda tmp: subjects.to_parquet(tmp, index=False))
+        write_atomic(out_dir / "subjects.parquet", lambda tmp: subjects.to_parquet(tmp, index=False))
     else:
         values_dir = None
     tables = chunks.run(tasks, _work, out_dir=values_dir, key=key, resume=resume, client=client,
