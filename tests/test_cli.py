@@ -145,7 +145,8 @@ def test_intake_table_json_and_chart(tmp_path):
 def test_foods_command_shows_one_food_ranks_and_fails_in_one_line():
     p = k2d3("foods", "gouda")
     assert p.returncode == 0, p.stderr
-    assert "not reported" in p.stdout and "fu2017" in p.stdout and "NDB 01022" in p.stdout and "66.8" in p.stdout
+    assert "not reported" in p.stdout and "fu2017" in p.stdout and "NDB 01022" in p.stdout and "65.6" in p.stdout
+    assert "secondary compilation" in p.stdout and "fdc_id 2341120" in p.stdout and "slice" in p.stdout
     p = k2d3("foods", "--rich-in", "MK-7", "--per", "portion")
     assert p.returncode == 0 and p.stdout.split("natto")[0].count("│") < 20    # natto ranks first
     assert_one_line_error(k2d3("foods", "--rich-in", "zinc"), "--rich-in")
