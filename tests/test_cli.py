@@ -116,7 +116,8 @@ def test_bad_anticoagulant_input_is_one_line_and_exit_2(tmp_path, content, field
     ("diet:\n  - {food: gouda cheese, grams: 30, every: 1 day}\n", "diet.0.food", "did you mean gouda"),
     ("diet:\n  - {food: kimchee, grams: 30, every: 1 day}\n", "diet.0.food", None),
     ("diet:\n  - {food: natto, grams: -40, every: 1 day}\n", "diet.0.grams", "greater than 0"),
-    ("diet:\n  - {food: gouda, portion: 2 slices, every: 1 day}\n", "diet.0.portion", "known: oz (28.35 g)"),
+    ("diet:\n  - {food: brie, portion: 2 slices, every: 1 day}\n", "diet.0.portion",
+     "known: oz (28.35 g), cup, sliced (144 g)"),
     ("diet:\n  - {food: gouda, portion: -2 oz, every: 1 day}\n", "diet.0.portion", "positive number"),
 ])
 def test_bad_diet_is_one_line_and_exit_2(tmp_path, content, field, words):

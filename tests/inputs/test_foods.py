@@ -15,6 +15,7 @@ ROWS = list(csv.DictReader(resources.files("k2d3.inputs").joinpath("data/foods.c
 #: dried whey or sesame the richest calcium sources (about 2 g).
 _LIMITS = {"d3_ug": 300, "d2_ug": 300, "ohd25_ug": 10, "k1_ug": 2000, "mk_total_ug": 2000, "mk_high_ug": 2000,
            "calcium_mg": 2500, "fat_g": 100}
+K2 = "menaquinones (K2)"
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["food"] for r in ROWS])
@@ -84,11 +85,9 @@ def test_every_article_cheese_and_fermented_food_with_an_analysis_is_dosed():
     assert foods.foods()["natto"].per_100g["mk7_ug"] == 865 and foods.foods()["natto"].mk_range_ug == (775, 939)
     # no analysis seen: shown as not reported, never as zero
     table = foods.foods()
-    assert not table["salmon_wild"].reported("menaquinones (K2)") and not table["egg_boiled"].reported("menaquinones (K2)")
-    assert table["kimchi"].reported("menaquinones (K2)") and not table["kimchi"].reported("K1") and table["kimchi"].notes
+    assert not table["salmon_wild"].reported(K2) and not table["egg_boiled"].reported(K2)
+    assert table["kimchi"].reported(K2) and not table["kimchi"].reported("K1") and table["kimchi"].notes
 
-
-K2 = "menaquinones (K2)"
 
 
 @pytest.mark.parametrize("name,column,value,key", [
@@ -99,7 +98,8 @@ K2 = "menaquinones (K2)"
     ("cottage_cheese", "mk4_ug", 0.9, "usda_sr28"), ("mackerel", "mk4_ug", 2.0, "k2viewer"),
     ("herring", "mk8_ug", 2.1, "k2viewer"), ("yogurt_whole", "mk9_ug", 3.3, "k2viewer"),
     ("sauerkraut", "mk6_ug", 1.5, "k2viewer"), ("kimchi", "mk4_ug", 1.9, "k2viewer"),
-    ("edam", "mk9_ug", 45.9, "k2viewer"), ("brie", "mk4_ug", 9.5, "k2viewer"), ("camembert", "mk9_ug", 30.3, "k2viewer"),
+    ("edam", "mk9_ug", 45.9, "k2viewer"), ("brie", "mk4_ug", 9.5, "k2viewer"),
+    ("camembert", "mk9_ug", 30.3, "k2viewer"),
     ("gruyere", "mk5_ug", 1.4, "k2viewer"), ("parmesan", "mk4_ug", 7.5, "k2viewer"),
     ("blue_cheese", "mk9_ug", 271.0, "k2viewer"), ("feta", "mk9_ug", 11.6, "k2viewer"),
 ])
@@ -119,8 +119,9 @@ def test_per_variety_cheese_values_replace_the_category_median():
     centrals = {n: table[n].mk_total_ug for n in ("gouda", "edam", "brie", "camembert", "gruyere", "parmesan",
                                                  "blue_cheese", "roquefort", "feta", "cheddar", "cottage_cheese")}
     assert 66.75 not in centrals.values()
-    assert centrals == {"gouda": 65.6, "edam": 64.7, "brie": 16.7, "camembert": 55.4, "gruyere": 6.6, "parmesan": 8.6,
-                        "blue_cheese": 311.8, "roquefort": 38.1, "feta": 21.1, "cheddar": 21.7, "cottage_cheese": 24.0}
+    assert centrals == {"gouda": 65.6, "edam": 64.7, "brie": 16.7, "camembert": 55.4, "gruyere": 6.6,
+                        "parmesan": 8.6, "blue_cheese": 311.8, "roquefort": 38.1, "feta": 21.1, "cheddar": 21.7,
+                        "cottage_cheese": 24.0}
 
 
 def test_menaquinone_forms_go_to_the_nearest_modelled_depot():
