@@ -80,8 +80,8 @@ def test_far_above_upper_level_still_simulates_and_warns(tmp_path):
 
 
 def test_export_sbml(tmp_path):
-    p = k2d3("export-sbml", tmp_path / "m.xml")
-    assert p.returncode == 0
+    p = k2d3("export-sbml", "--out", tmp_path / "m.xml")
+    assert p.returncode == 0, p.stderr
     assert "<sbml" in (tmp_path / "m.xml").read_text()[:500]
 
 
