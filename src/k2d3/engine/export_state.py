@@ -69,7 +69,7 @@ def sbml(subject: Subject | None = None, regimen: Regimen | None = None, days: f
 
 
 def _slug(text: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    s = re.sub(r"[^a-z0-9]+", "_", text.lower().replace("-", "")).strip("_")
     return s if s and not s[0].isdigit() else f"x_{s}"
 
 
