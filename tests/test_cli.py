@@ -90,7 +90,8 @@ def test_export_sbml_of_a_regimen_has_its_doses_and_subject(tmp_path):
 
     p = k2d3("export-sbml", EXAMPLE, "--days", 30, "--out", tmp_path / "run.xml")
     assert p.returncode == 0, p.stderr
-    model = libsbml.readSBMLFromFile(str(tmp_path / "run.xml")).getModel()
+    doc = libsbml.readSBMLFromFile(str(tmp_path / "run.xml"))
+    model = doc.getModel()
     assert model.getParameter("age_years").getValue() == 60  # the file's subject
     assert model.getParameter("last_dose_d3_mk7_sun").getValue() == 29 * 24
     assert not list(tmp_path.glob("*.part"))

@@ -141,3 +141,22 @@ def test_sun_formula_is_the_engines_sun_model():
         for d in range(400):
             rr["day"] = float(d)
             assert rr["sun_amount"] == pytest.approx(engine.get(float(d), 0.0), rel=1e-12, abs=1e-12), (extra, d)
+
+
+def test_parameter_overrides_are_exported_with_their_reason():
+    """An override (as a calibration or sensitivity run sets one) is the exported value, says
+    so in its notes, and the export still reproduces simulate with it."""
+    import libsbml
+
+    regimen = k2d3.Regimen.from_dict({"supplements": [{"compound": "MK-7", "dose": "180 ug", "every": "1 day"}]})
+    overrides = {"t_half_mk7": 40.0}
+    xml = export_state.sbml(k2d3.Subject(), regimen, 30, parameters=overrides)
+    doc = libsbml.readSBMLFromString(xml)  # the document owns the model: keep it alive
+    p = doc.getModel().getParameter("t_half_mk7")
+    assert p.getValue() == 40.0 and "parameter override of this run" in p.getNotesString()
+    result = k2d3.simulate(k2d3.Subject(), regimen, days=30, parameters=overrides)
+    out = roadrunner.RoadRunner(xml).simulate(0, 30 * 24.0, 31, selections=["mk7_nmol_l"])
+    mk7 = result.timecourse["mk7_nmol_l"].to_numpy()
+    assert np.max(np.abs(out[:, 0] - mk7)) < TOLERANCE * np.max(mk7)
+    with pytest.raises(k2d3.InputError, match="unknown model parameter"):
+        export_state.state(k2d3.Subject(), regimen, 30, parameters={"t_half_mk77": 1.0})

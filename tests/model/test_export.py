@@ -97,7 +97,8 @@ def _names(ast):
 
 
 def test_every_parameter_species_and_compartment_has_units_and_each_parameter_its_source(run_sbml):
-    model = libsbml.readSBMLFromString(run_sbml).getModel()
+    doc = libsbml.readSBMLFromString(run_sbml)  # the document owns the model: keep it alive
+    model = doc.getModel()
     table = build.parameters()
     for pid, p in table.items():
         sp = model.getParameter(pid)
@@ -123,7 +124,8 @@ def sbml_units_of(model, pid):
 
 
 def test_vitamins_drugs_and_terms_are_annotated(run_sbml):
-    model = libsbml.readSBMLFromString(run_sbml).getModel()
+    doc = libsbml.readSBMLFromString(run_sbml)  # the document owns the model: keep it alive
+    model = doc.getModel()
 
     def resources(sid):
         s = model.getSpecies(sid)
@@ -145,7 +147,8 @@ def test_vitamins_drugs_and_terms_are_annotated(run_sbml):
 
 
 def test_doses_are_time_geq_next_dose_events_with_their_schedule_as_parameters(run_sbml):
-    model = libsbml.readSBMLFromString(run_sbml).getModel()
+    doc = libsbml.readSBMLFromString(run_sbml)  # the document owns the model: keep it alive
+    model = doc.getModel()
     events = {e.getId(): e for e in model.getListOfEvents()}
     # the daily D3, MK-7 and sun share their times: one event (the engine's one restart)
     assert set(events) == {"dosing_d3_mk7_sun", "dosing_d3"}
@@ -181,7 +184,8 @@ def test_the_export_api_takes_any_state():
     params = {p: v.value for p, v in build.parameters().items()}
     series = export.DoseSeries("pill", "a pill", (0.0, 12.0, 24.0), {"mk7_gut": (5.0, 5.0, 5.0)})
     state = export.State(species, params, {}, (series,), 2.0, "hand-made", 1e-12)
-    out = libsbml.readSBMLFromString(export.sbml(state)).getModel()
+    out_doc = libsbml.readSBMLFromString(export.sbml(state))
+    out = out_doc.getModel()
     assert out.getParameter("dose_interval_pill").getValue() == 12.0
     assert out.getParameter("last_dose_pill").getValue() == 24.0
     assert out.getSpecies("mk7").getInitialAmount() == 1.0
