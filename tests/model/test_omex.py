@@ -90,3 +90,21 @@ def test_sedml_executed_as_written_gives_k2d3s_numbers(archive, regimen):
         ours = result.timecourse[name].to_numpy()
         scale = obs.range[1] - obs.range[0] if obs.range else max(np.max(np.abs(ours)), 1e-9)
         assert np.max(np.abs(table[name] - ours)) / scale < 1e-4, name
+
+
+def test_sedml_export_leaves_libsbml_working_whichever_was_imported_first():
+    """python-libsedml imported after python-libsbml breaks libsbml's ASTNode.getType() in
+    that process; k2d3 imports libsedml first, or writes the SED-ML in a child process."""
+    import subprocess
+    import sys
+
+    code = ("import libsbml; import k2d3; from k2d3.engine import export_state; from k2d3.model import omex; "
+            "text = omex.sedml(export_state.state(None, None, 2)); "
+            "import sys; assert 'libsedml' not in sys.modules; "
+            "assert isinstance(libsbml.parseL3Formula('x + 1').getType(), int); print(len(text))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 10000
+    import libsbml
+
+    assert isinstance(libsbml.parseL3Formula("x + 1").getType(), int)  # here k2d3 imported libsedml first

@@ -55,7 +55,7 @@ class DoseSeries:
 @dataclass(frozen=True)
 class State:
     """What a run starts from and what it doses: species amounts and parameter values at
-    day 0, why each parameter differs from ``parameters.yaml`` (``changed``), the dose series,
+    day 0 (a parameter left out keeps its table value), why each parameter differs from ``parameters.yaml`` (``changed``), the dose series,
     the run's length, a title, and the amount below which the engine sets a pool to zero at
     each dose (``flush_below``)."""
 
@@ -98,13 +98,14 @@ def _set_day0(model, state: State) -> None:
         s.setInitialAmount(float(state.species[s.getId()]))
     ruled = {model.getRule(i).getVariable() for i in range(model.getNumRules())}
     for p in model.getListOfParameters():
-        if p.getId() not in ruled:
-            p.setValue(float(state.parameters[p.getId()]))
+        if p.getId() not in ruled:  # a parameter the state does not give keeps its table value
+            p.setValue(float(state.parameters.get(p.getId(), p.getValue())))
 
 
 def _periodic_end(times: tuple[float, ...]) -> tuple[float, float] | None:
-    """(interval, last) when ``times`` are reproduced exactly by adding one interval to the
-    first time again and again (last is the value that addition reaches); else None."""
+    """(interval, last) when adding one interval to the first time again and again gives
+    ``times`` (to 1e-9 h; last is the value that addition reaches, which the event compares
+    with the same arithmetic); else None."""
     if len(times) < 2:
         return None
     step = times[1] - times[0]
@@ -123,7 +124,7 @@ def _constant(values: tuple[float, ...]) -> bool:
     return all(v == values[0] for v in values)
 
 
-def merge(series: list[DoseSeries]) -> list[DoseSeries]:
+def _merge(series: list[DoseSeries]) -> list[DoseSeries]:
     """Series dosed at exactly the same times become one event (doses at one time merged, as
     the engine merges them into one solver restart)."""
     by_times: dict[tuple[float, ...], list[DoseSeries]] = {}
@@ -218,7 +219,7 @@ def _add_doses(model, state: State) -> None:
                     'emptied depots decay towards 1e-300 and round-off leaves some slightly negative, '
                     'which stalls the stiff solver on restart.</p></body>')
     time_unit = sbml_notes.unit_definition(model, "hour")
-    for s in _unique_names(merge(list(state.doses))):
+    for s in _unique_names(_merge(list(state.doses))):
         x = s.name
         for pid, (value, unit, description) in s.inputs.items():
             if model.getParameter(pid) is None:

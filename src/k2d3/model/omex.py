@@ -10,6 +10,9 @@ libcombine (python-libcombine), which also writes ``manifest.xml``.
 """
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -48,25 +51,38 @@ def _check(status: int, what: str) -> None:
 
 def sedml(state: export.State, model_file: str = MODEL_FILE) -> str:
     """The SED-ML of the run of ``state``: simulation, task, data generators and outputs."""
+    spec = {"title": state.title, "days": state.days, "model_file": model_file,
+            "observables": [[o.name, o.label, o.unit] for o in observables.observables().values()]}
+    if "libsedml" in sys.modules or "libsbml" not in sys.modules:
+        return _write_sedml(spec)
+    # libsbml came first: importing libsedml now would break it in this process (model/__init__)
+    code = ("import json, sys; from k2d3.model.omex import _write_sedml; "
+            "sys.stdout.write(_write_sedml(json.load(sys.stdin)))")
+    done = subprocess.run([sys.executable, "-c", code], input=json.dumps(spec), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError("writing the SED-ML failed: " + done.stderr.strip().splitlines()[-1])
+    return done.stdout
+
+
+def _write_sedml(spec: dict) -> str:
     import libsedml
 
     doc = libsedml.SedDocument(1, 3)
     doc.getNamespaces().add(_SBML_NS, "sbml")
     model = doc.createModel()
     _check(model.setId("model"), "model id")
-    model.setName(state.title)
-    model.setSource(model_file)
+    model.setName(spec["title"])
+    model.setSource(spec["model_file"])
     model.setLanguage("urn:sedml:language:sbml.level-3.version-2")
 
-    hours = state.days * export.HOURS_PER_DAY
-    steps = max(1, int(round(state.days)))
+    days = spec["days"]
     sim = doc.createUniformTimeCourse()
     sim.setId("sim_timecourse")
-    sim.setName(f"{state.days:g} days in hours, one output a day")
+    sim.setName(f"{days:g} days in hours, one output a day")
     sim.setInitialTime(0.0)
     sim.setOutputStartTime(0.0)
-    sim.setOutputEndTime(hours)
-    sim.setNumberOfPoints(steps)  # L1V3: the number of intervals
+    sim.setOutputEndTime(days * export.HOURS_PER_DAY)
+    sim.setNumberOfPoints(max(1, int(round(days))))  # L1V3: the number of intervals
     alg = sim.createAlgorithm()
     _check(alg.setKisaoID(KISAO_CVODE), "algorithm")
     for kisao, value in KISAO_TOLERANCES.items():
@@ -95,10 +111,10 @@ def sedml(state: export.State, model_file: str = MODEL_FILE) -> str:
     ds.setId("ds_day")
     ds.setLabel("day")
     ds.setDataReference("dg_day")
-    for name, o in observables.observables().items():
+    for name, label, unit in spec["observables"]:
         dg = doc.createDataGenerator()
         dg.setId(f"dg_{name}")
-        dg.setName(f"{o.label} ({o.unit})")
+        dg.setName(f"{label} ({unit})")
         var = dg.createVariable()
         var.setId(name)
         var.setTaskReference(TASK_ID)
@@ -110,7 +126,7 @@ def sedml(state: export.State, model_file: str = MODEL_FILE) -> str:
         ds.setDataReference(f"dg_{name}")
         plot = doc.createPlot2D()
         plot.setId(plot_id(name))
-        plot.setName(f"{o.label} ({o.unit})")
+        plot.setName(f"{label} ({unit})")
         curve = plot.createCurve()
         curve.setId(f"curve_{name}")
         curve.setLogX(False)

@@ -91,7 +91,7 @@ def parameter_sbo(p: build.Parameter) -> str | None:
         return "SBO:0000287"   # EC50
     if name.startswith(("gamma_", "n_carbox")) or name.endswith(("_hill", "gam", "Gam", "GAM", "_exponent")):
         return "SBO:0000382"   # biochemical exponential coefficient
-    if per_time or (name.startswith(("k_", "ke_", "ka_", "kout", "kin")) and per_time):
+    if per_time:
         return "SBO:0000009"   # kinetic constant
     if unit == "L":
         return "SBO:0000468"   # volume
