@@ -1,5 +1,5 @@
 """The ``k2d3`` command line: simulate a regimen file, validate against published data,
-export the model as SBML.
+export a run as SBML or a COMBINE archive.
 
 Bad input ends with one line naming the field and the problem, and exit code 2.
 """
@@ -20,6 +20,25 @@ from k2d3.errors import InputError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="k2d3: how vitamins D3 and K2 act in the body, from regimen to blood levels.")
 _out = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"k2d3 {version('k2d3')}")
+        except PackageNotFoundError:
+            print("k2d3 (not installed: no package metadata)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="print the version and exit"),
+) -> None:
+    """k2d3: how vitamins D3 and K2 act in the body, from regimen to blood levels."""
 
 
 def _markdown(header: tuple[str, ...], rows) -> None:
@@ -138,14 +157,61 @@ def validate(
         raise typer.Exit(1)
 
 
+def _export_inputs(regimen_file: Optional[Path], out: Path, days: Optional[float], suffix: str):
+    """The regimen and days of an export, and a usable --out (one-line errors otherwise)."""
+    import k2d3
+
+    if regimen_file is not None and regimen_file.suffix.lower() in (".xml", ".sbml", ".omex"):
+        raise InputError("REGIMEN", f"{str(regimen_file)!r} looks like an output file; give a regimen YAML "
+                                    f"and the output with --out {regimen_file}")
+    if days is not None and (not math.isfinite(days) or days <= 0):
+        raise InputError("--days", f"must be a positive number of days, got {days:g}")
+    if out.exists() and out.is_dir():
+        raise InputError("--out", f"{str(out)!r} is a directory; give a file name such as {suffix}")
+    regimen = k2d3.Regimen.from_yaml(regimen_file) if regimen_file is not None else k2d3.Regimen()
+    return regimen, days
+
+
 @app.command("export-sbml")
-def export_sbml(out: Path = typer.Argument(Path("k2d3.xml"), help="output SBML file")) -> None:
-    """Write the composed model as SBML (for COPASI, tellurium, libroadrunner)."""
-    from k2d3.model.build import sbml
+def export_sbml(
+    regimen_file: Optional[Path] = typer.Argument(None, metavar="[REGIMEN]", help="regimen YAML (default: the "
+                                                  "default subject, no regimen)"),
+    out: Path = typer.Option(Path("model.xml"), "--out", help="output SBML file"),
+    days: Optional[float] = typer.Option(None, help="simulated days the doses cover (default: the file's, else 365)"),
+) -> None:
+    """Write the SBML of a run: the subject's day-0 steady state as initial values and the
+    regimen's doses as events (for COPASI, tellurium, libroadrunner)."""
+    from k2d3.engine import export_state
     from k2d3.report.files import write_atomic
 
-    write_atomic(out, sbml())
-    _out.print(f"wrote {out}")
+    try:
+        regimen, days = _export_inputs(regimen_file, out, days, "model.xml")
+        text = export_state.sbml(None, regimen, days)
+    except InputError as exc:
+        _fail(exc)
+    write_atomic(out, text)
+    print(f"wrote {out}")
+
+
+@app.command("export-omex")
+def export_omex(
+    regimen_file: Path = typer.Argument(..., metavar="REGIMEN", help="regimen YAML"),
+    out: Path = typer.Option(Path("run.omex"), "--out", help="output COMBINE archive"),
+    days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
+) -> None:
+    """Write a COMBINE archive of a run: the SBML, a SED-ML simulation with a report and plots
+    of the observables, and the manifest (for tellurium or any SED-ML tool)."""
+    from k2d3.engine import export_state
+    from k2d3.model import omex
+    from k2d3.report.files import write_atomic
+
+    try:
+        regimen, days = _export_inputs(regimen_file, out, days, "run.omex")
+        archive = omex.omex(export_state.state(None, regimen, days))
+    except InputError as exc:
+        _fail(exc)
+    write_atomic(out, archive)
+    print(f"wrote {out}")
 
 
 @app.command("foods")

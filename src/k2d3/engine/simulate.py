@@ -66,23 +66,38 @@ def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
     file is used when ``subject`` is None. ``parameters`` overrides entries of the
     parameter table for this run (sensitivity analyses, calibration, populations).
     """
-    regimen = regimen if regimen is not None else Regimen()
-    subject = subject if subject is not None else (regimen.subject or Subject())
-    days = float(days if days is not None else (regimen.days or DEFAULT_DAYS))
-    if not math.isfinite(days) or days <= 0:
-        raise InputError("days", f"must be a positive number, got {days!r}")
+    subject, regimen, days = resolve(subject, regimen, days)
     out_days = _output_times(days, times)
     regimen, titrated = titrate(subject, regimen, parameters)
     horizon = days * HOURS_PER_DAY
     dose_list = dosing.doses(regimen, subject, horizon)
 
     rr = runner()
-    params = equilibrium.equilibrate(rr, subject, parameters or {})
-    rr["ca_supplement_mean_mmol_h"] = dosing.mean_calcium_supplement_mmol_h(regimen, horizon)
+    params = day0(rr, subject, regimen, horizon, parameters)
     names = observables.names()
     rows = _integrate(rr, dosing.grouped(dose_list), out_days * HOURS_PER_DAY, horizon, names)
     frame = pd.DataFrame(rows, index=pd.Index(out_days, name="day"), columns=names)
     return Result(frame, subject, regimen, days, dose_list, params, titrated)
+
+
+def resolve(subject: Subject | None, regimen: Regimen | None, days: float | None) -> tuple[Subject, Regimen, float]:
+    """What a run uses when arguments are left out: an empty regimen, the regimen's subject
+    (else the default one), the regimen's days (else 365)."""
+    regimen = regimen if regimen is not None else Regimen()
+    subject = subject if subject is not None else (regimen.subject or Subject())
+    days = float(days if days is not None else (regimen.days or DEFAULT_DAYS))
+    if not math.isfinite(days) or days <= 0:
+        raise InputError("days", f"must be a positive number, got {days!r}")
+    return subject, regimen, days
+
+
+def day0(rr, subject: Subject, regimen: Regimen, horizon_h: float, parameters: dict[str, float] | None) -> dict[str, float]:
+    """Set ``rr`` to day 0 of a run of ``regimen`` (already titrated) until ``horizon_h``: the
+    subject's steady state, and the run's mean supplemental calcium. Returns the parameters
+    set for the subject (``equilibrium.equilibrate``)."""
+    params = equilibrium.equilibrate(rr, subject, parameters or {})
+    rr["ca_supplement_mean_mmol_h"] = dosing.mean_calcium_supplement_mmol_h(regimen, horizon_h)
+    return params
 
 
 def titrate(subject: Subject, regimen: Regimen, parameters: dict[str, float] | None = None):

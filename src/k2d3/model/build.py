@@ -1,7 +1,8 @@
 """Compose the subsystem Antimony files and ``parameters.yaml`` into one SBML model.
 
-The SBML string is what every backend simulates and what ``k2d3 export-sbml`` writes;
-it is built once per process (and per set of subsystems) and cached.
+The SBML string is what every backend simulates and what ``k2d3 export-sbml`` starts from
+(``model.export`` adds a run's day-0 state and doses); it is built once per process (and
+per set of subsystems) and cached.
 """
 from __future__ import annotations
 
