@@ -288,5 +288,11 @@ def run_population(population: Population, base: Subject, arms: dict, days: floa
     if workers < 1:
         raise InputError("workers", f"must be at least 1, got {workers}")
     if engine != "reference" and simulator is None:
-        return _compiled_chunk((sample, arms, days, times))
+        from k2d3.analyses import chunks
+
+        size = 256  # subjects per chunk: the progress bar's step; the engine uses every core within one
+        tasks = [(sample[i:i + size], arms, days, times) for i in range(0, len(sample), size)]
+        parts = chunks.run(tasks, _compiled_chunk, weights=[len(t[0]) * len(arms) * days for t in tasks],
+                           units=[len(t[0]) for t in tasks])
+        return [frames for part in parts for frames in part]
     return _map(_one, [(s, p, arms, days, simulator, times) for s, p in sample], workers)
