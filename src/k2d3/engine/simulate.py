@@ -36,6 +36,7 @@ class Result:
     doses: list[dosing.Dose] = field(repr=False)
     parameters: dict[str, float] = field(repr=False)
     titrated_dose_mg: dict[str, float] = field(default_factory=dict)
+    band: dict[str, pd.DataFrame] | None = field(default=None, repr=False)  # p5 / p95 over the ensemble
 
     def summary(self) -> dict:
         """Per observable: baseline, end, min, max, time in the reference range (fraction),
@@ -59,12 +60,15 @@ def _output_times(days: float, times) -> np.ndarray:
 
 def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
              days: float | None = None, times=None,
-             parameters: dict[str, float] | None = None) -> Result:
+             parameters: dict[str, float] | None = None, uncertainty: bool = False) -> Result:
     """Simulate ``regimen`` in ``subject`` for ``days`` (default: the regimen's, else 365).
 
     ``times``: output times in days (default: every day). A subject given in the regimen
     file is used when ``subject`` is None. ``parameters`` overrides entries of the
     parameter table for this run (sensitivity analyses, calibration, populations).
+    ``uncertainty``: also run the calibration's parameter ensemble (``model/posterior.parquet``)
+    and return each observable's 5th-95th percentile band (``Result.band``): what the data
+    leave undetermined about this subject's course, not how people differ.
     """
     subject, regimen, days = resolve(subject, regimen, days)
     out_days = _output_times(days, times)
@@ -77,7 +81,28 @@ def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
     names = observables.names()
     rows = _integrate(rr, dosing.grouped(dose_list), out_days * HOURS_PER_DAY, horizon, names)
     frame = pd.DataFrame(rows, index=pd.Index(out_days, name="day"), columns=names)
-    return Result(frame, subject, regimen, days, dose_list, params, titrated)
+    result = Result(frame, subject, regimen, days, dose_list, params, titrated)
+    if uncertainty:
+        result.band = _band(subject, regimen, days, out_days, parameters)
+    return result
+
+
+def _band(subject: Subject, regimen: Regimen, days: float, out_days, parameters) -> dict[str, pd.DataFrame]:
+    """The 5th and 95th percentiles of every observable over the calibration's ensemble
+    (run in the population engine; the user's overrides are kept in every draw)."""
+    from k2d3.engine.population_engine import simulate_many
+    from k2d3.model.build import ensemble
+
+    draws = ensemble()
+    if draws is None:
+        raise InputError("uncertainty", "no calibrated parameter ensemble is installed "
+                                        "(scripts/calibrate.py --write makes one)")
+    overrides = [{**{k: float(v) for k, v in row.items()}, **(parameters or {})}
+                 for row in draws.to_dict(orient="records")]
+    values, grid = simulate_many([subject] * len(overrides), regimen, days, times=out_days, parameters=overrides)
+    index = pd.Index(grid, name="day")
+    return {f"p{q}": pd.DataFrame(np.percentile(values, q, axis=0), index=index, columns=observables.names())
+            for q in (5, 95)}
 
 
 def resolve(subject: Subject | None, regimen: Regimen | None, days: float | None) -> tuple[Subject, Regimen, float]:
