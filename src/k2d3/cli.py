@@ -396,6 +396,8 @@ def plan_doses(
     horizon_days: Optional[float] = typer.Option(None, "--horizon-days", help="reach the targets by this day "
                                                  "(default: at steady state)"),
     forms: str = typer.Option(",".join(("D3", "MK-7")), "--forms", help="forms allowed, comma-separated"),
+    fit_file: Optional[Path] = typer.Option(None, "--fit", help="a person's own parameters from k2d3 fit "
+                                            "(their subject and regimen are used too)"),
     as_json: bool = typer.Option(False, "--json", help="print the plan as JSON on stdout"),
 ) -> None:
     """The smallest daily doses of the allowed forms that reach every target without firing a
@@ -408,8 +410,17 @@ def plan_doses(
         allowed = planner.parse_forms(forms)
         if horizon_days is not None and (not math.isfinite(horizon_days) or horizon_days <= 0):
             raise InputError("--horizon-days", f"must be a positive number of days, got {horizon_days:g}")
-        subject, base = planner.load_subject_file(subject_file) if subject_file else (k2d3.Subject(), None)
-        p = planner.plan(subject, targets, allowed, horizon_days, base)
+        own = None
+        if fit_file is not None:
+            if subject_file is not None:
+                raise InputError("--fit", "give --fit or --subject, not both (the fit holds its subject)")
+            from k2d3.calibration.individual import IndividualFit
+
+            person = IndividualFit.from_dict(_read_json(fit_file, "--fit"))
+            subject, base, own = person.subject, person.regimen, person.parameters
+        else:
+            subject, base = planner.load_subject_file(subject_file) if subject_file else (k2d3.Subject(), None)
+        p = planner.plan(subject, targets, allowed, horizon_days, base, own)
     except InputError as exc:
         _fail(exc)
     if as_json:
@@ -548,6 +559,61 @@ def population_cmd(
     print(f"drawn for each subject: {', '.join(result.drawn) or 'nothing'}; the rest is the file's subject")
     if out is not None:
         print(f"wrote summary.json, summary.csv, population.png, subjects.parquet and values/ to {out}")
+
+
+def _read_json(path: Path, field: str) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(field, f"cannot read {path} as JSON: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(field, f"{path} is not a k2d3 JSON object")
+    return data
+
+
+@app.command("fit")
+def fit_cmd(
+    subject_file: Path = typer.Option(..., "--subject", help="subject YAML, or a regimen file (subject and what they take)"),
+    measurements: Path = typer.Option(..., "--measurements", help="CSV with columns day, observable, value"),
+    out: Optional[Path] = typer.Option(None, help="write the fit as JSON (for k2d3 plan --fit)"),
+    as_json: bool = typer.Option(False, "--json", help="print the fit as JSON on stdout"),
+) -> None:
+    """A person's own parameters from their lab results (population prior, MAP), and their
+    predicted values beside the measured ones."""
+    from k2d3.analyses import plan as planner
+    from k2d3.calibration import individual
+    from k2d3.files import write_atomic
+
+    try:
+        labs = individual.read_labs_file(measurements)
+        subject, regimen = planner.load_subject_file(subject_file)
+        result = individual.fit(subject, regimen, labs)
+        if out is not None and out.exists() and out.is_dir():
+            raise InputError("--out", f"{out} is a directory; give a file name")
+    except InputError as exc:
+        _fail(exc)
+    record = result.as_dict()
+    if out is not None:
+        write_atomic(out, json.dumps(record, indent=2))
+    if as_json:
+        sys.stdout.write(json.dumps(record, indent=2) + "\n")
+        return
+    t = Table(title="k2d3 fit: the person's own parameters (population value -> theirs)")
+    for col in ("parameter", "population", "this person"):
+        t.add_column(col)
+    for name in result.fitted:
+        t.add_row(name, _fmt(result.population[name]), _fmt(result.parameters[name]))
+    _out.print(t)
+    t = Table(title="measured and predicted")
+    for col in ("day", "observable", "measured", "predicted"):
+        t.add_column(col)
+    for lab, pred in zip(result.labs, result.predicted):
+        t.add_row(f"{lab.day:g}", lab.observable, _fmt(lab.value), _fmt(pred))
+    _out.print(t)
+    if not result.fitted:
+        print("nothing to fit: these measurements inform none of the parameters that vary between people")
+    if out is not None:
+        print(f"wrote {out} (use: k2d3 plan --fit {out} --target ...)")
 
 
 @app.command("observables")
