@@ -1,5 +1,5 @@
 """The ``k2d3`` command line: simulate a regimen file, validate against published data,
-export the model as SBML.
+export a run as SBML or a COMBINE archive.
 
 Bad input ends with one line naming the field and the problem, and exit code 2.
 """
@@ -20,6 +20,25 @@ from k2d3.errors import InputError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="k2d3: how vitamins D3 and K2 act in the body, from regimen to blood levels.")
 _out = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"k2d3 {version('k2d3')}")
+        except PackageNotFoundError:
+            print("k2d3 (not installed: no package metadata)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="print the version and exit"),
+) -> None:
+    """k2d3: how vitamins D3 and K2 act in the body, from regimen to blood levels."""
 
 
 def _markdown(header: tuple[str, ...], rows) -> None:
@@ -138,14 +157,61 @@ def validate(
         raise typer.Exit(1)
 
 
+def _export_inputs(regimen_file: Optional[Path], out: Path, days: Optional[float], suffix: str):
+    """The regimen and days of an export, and a usable --out (one-line errors otherwise)."""
+    import k2d3
+
+    if regimen_file is not None and regimen_file.suffix.lower() in (".xml", ".sbml", ".omex"):
+        raise InputError("REGIMEN", f"{str(regimen_file)!r} looks like an output file; give a regimen YAML "
+                                    f"and the output with --out {regimen_file}")
+    if days is not None and (not math.isfinite(days) or days <= 0):
+        raise InputError("--days", f"must be a positive number of days, got {days:g}")
+    if out.exists() and out.is_dir():
+        raise InputError("--out", f"{str(out)!r} is a directory; give a file name such as {suffix}")
+    regimen = k2d3.Regimen.from_yaml(regimen_file) if regimen_file is not None else k2d3.Regimen()
+    return regimen, days
+
+
 @app.command("export-sbml")
-def export_sbml(out: Path = typer.Argument(Path("k2d3.xml"), help="output SBML file")) -> None:
-    """Write the composed model as SBML (for COPASI, tellurium, libroadrunner)."""
-    from k2d3.model.build import sbml
+def export_sbml(
+    regimen_file: Optional[Path] = typer.Argument(None, metavar="[REGIMEN]", help="regimen YAML (default: the "
+                                                  "default subject, no regimen)"),
+    out: Path = typer.Option(Path("model.xml"), "--out", help="output SBML file"),
+    days: Optional[float] = typer.Option(None, help="simulated days the doses cover (default: the file's, else 365)"),
+) -> None:
+    """Write the SBML of a run: the subject's day-0 steady state as initial values and the
+    regimen's doses as events (for COPASI, tellurium, libroadrunner)."""
+    from k2d3.engine import export_state
     from k2d3.report.files import write_atomic
 
-    write_atomic(out, sbml())
-    _out.print(f"wrote {out}")
+    try:
+        regimen, days = _export_inputs(regimen_file, out, days, "model.xml")
+        text = export_state.sbml(None, regimen, days)
+    except InputError as exc:
+        _fail(exc)
+    write_atomic(out, text)
+    print(f"wrote {out}")
+
+
+@app.command("export-omex")
+def export_omex(
+    regimen_file: Path = typer.Argument(..., metavar="REGIMEN", help="regimen YAML"),
+    out: Path = typer.Option(Path("run.omex"), "--out", help="output COMBINE archive"),
+    days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
+) -> None:
+    """Write a COMBINE archive of a run: the SBML, a SED-ML simulation with a report and plots
+    of the observables, and the manifest (for tellurium or any SED-ML tool)."""
+    from k2d3.engine import export_state
+    from k2d3.model import omex
+    from k2d3.report.files import write_atomic
+
+    try:
+        regimen, days = _export_inputs(regimen_file, out, days, "run.omex")
+        archive = omex.omex(export_state.state(None, regimen, days))
+    except InputError as exc:
+        _fail(exc)
+    write_atomic(out, archive)
+    print(f"wrote {out}")
 
 
 @app.command("foods")
@@ -330,6 +396,8 @@ def plan_doses(
     horizon_days: Optional[float] = typer.Option(None, "--horizon-days", help="reach the targets by this day "
                                                  "(default: at steady state)"),
     forms: str = typer.Option(",".join(("D3", "MK-7")), "--forms", help="forms allowed, comma-separated"),
+    fit_file: Optional[Path] = typer.Option(None, "--fit", help="a person's own parameters from k2d3 fit "
+                                            "(their subject and regimen are used too)"),
     as_json: bool = typer.Option(False, "--json", help="print the plan as JSON on stdout"),
 ) -> None:
     """The smallest daily doses of the allowed forms that reach every target without firing a
@@ -342,8 +410,17 @@ def plan_doses(
         allowed = planner.parse_forms(forms)
         if horizon_days is not None and (not math.isfinite(horizon_days) or horizon_days <= 0):
             raise InputError("--horizon-days", f"must be a positive number of days, got {horizon_days:g}")
-        subject, base = planner.load_subject_file(subject_file) if subject_file else (k2d3.Subject(), None)
-        p = planner.plan(subject, targets, allowed, horizon_days, base)
+        own = None
+        if fit_file is not None:
+            if subject_file is not None:
+                raise InputError("--fit", "give --fit or --subject, not both (the fit holds its subject)")
+            from k2d3.calibration.individual import IndividualFit
+
+            person = IndividualFit.from_dict(_read_json(fit_file, "--fit"))
+            subject, base, own = person.subject, person.regimen, person.parameters
+        else:
+            subject, base = planner.load_subject_file(subject_file) if subject_file else (k2d3.Subject(), None)
+        p = planner.plan(subject, targets, allowed, horizon_days, base, own)
     except InputError as exc:
         _fail(exc)
     if as_json:
@@ -392,6 +469,151 @@ def compounds_iu(form: str) -> float | None:
     from k2d3.inputs import compounds
 
     return compounds.compounds()[form].iu_per_ug if form in compounds.compounds() else None
+
+
+def _range(text: Optional[str], field: str) -> Optional[tuple[float, float]]:
+    """'50-70' -> (50.0, 70.0); a malformed range is a one-line error."""
+    if text is None:
+        return None
+    try:
+        lo, hi = (float(x) for x in text.split("-", 1))
+    except ValueError:
+        raise InputError(field, f"must be a range like 50-70, got {text!r}") from None
+    return lo, hi
+
+
+def _observable_list(text: Optional[str], default: tuple[str, ...]) -> list[str]:
+    from k2d3.model.observables import names
+
+    chosen = [n.strip() for n in text.split(",") if n.strip()] if text else list(default)
+    for n in chosen:
+        if n not in names():
+            raise InputError("--outputs", f"unknown observable {n!r} (see k2d3 observables)")
+    return chosen
+
+
+POPULATION_OUTPUTS = ("ohd25_nmol_l", "pth_pmol_l", "ucoc_fraction", "dp_ucmgp_pmol_l",
+                      "bmd_lumbar_spine_pct_change", "inr")
+
+
+@app.command("population")
+def population_cmd(
+    regimen_file: Path = typer.Argument(..., help="regimen YAML (its subject is the base of the population)"),
+    n: int = typer.Option(..., "--n", help="virtual subjects"),
+    seed: int = typer.Option(0, help="seed: the same seed draws the same subjects"),
+    days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
+    age: Optional[str] = typer.Option(None, help="age range to draw from, e.g. 50-70 (default: the subject's age)"),
+    female_fraction: Optional[float] = typer.Option(None, help="share of women to draw (default: the subject's sex)"),
+    ancestry: str = typer.Option("european", help="genotype frequencies: european, east_asian or african"),
+    outputs: Optional[str] = typer.Option(None, help="observables to summarise and draw, comma-separated"),
+    out: Optional[Path] = typer.Option(None, help="directory for summary files, population.png and the Parquet values"),
+    resume: bool = typer.Option(False, help="keep the finished chunks of a killed run in --out and compute the rest"),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, tcp://host:port (default: this machine)"),
+    chunk_size: Optional[int] = typer.Option(None, help="subjects per chunk (default: sized to the output)"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
+) -> None:
+    """Any regimen over a virtual population: spread of every observable, subject-level Parquet."""
+    import k2d3
+    from k2d3.analyses import chunks
+    from k2d3.analyses.population_run import simulate_population
+    from k2d3.files import write_atomic
+    from k2d3.report import population as figure
+
+    try:
+        if days is not None and (not math.isfinite(days) or days <= 0):
+            raise InputError("--days", f"must be a positive number of days, got {days:g}")
+        if resume and out is None:
+            raise InputError("--resume", "needs --out (the directory of the run to resume)")
+        if chunk_size is not None and chunk_size < 1:
+            raise InputError("--chunk-size", f"must be at least 1, got {chunk_size}")
+        regimen = k2d3.Regimen.from_yaml(regimen_file)
+        default = POPULATION_OUTPUTS if regimen.medications else POPULATION_OUTPUTS[:-1]  # INR on an antagonist
+        names = _observable_list(outputs, default)
+        pop = k2d3.Population(n=n, seed=seed, age=_range(age, "--age"), female_fraction=female_fraction,
+                              ancestry=ancestry)
+        client = chunks.connect(scheduler)
+        result = simulate_population(pop, regimen.subject, regimen, days or regimen.days or 365.0, out_dir=out,
+                                     resume=resume, client=client, chunk_size=chunk_size,
+                                     provenance={"version": k2d3.__version__, "seed": seed})
+        summary = result.summary(names)
+    except InputError as exc:
+        _fail(exc)
+    record = {"subjects": n, "seed": seed, "days": float(result.days[-1]), "drawn": result.drawn,
+              "provenance": result.provenance, "summary": summary.to_dict(orient="records")}
+    if out is not None:
+        write_atomic(out / "summary.json", json.dumps(record, indent=2, default=str))
+        write_atomic(out / "summary.csv", summary.to_csv(index=False))
+        write_atomic(out / "population.png", figure.png(result, names))
+    if as_json:
+        sys.stdout.write(json.dumps(record, indent=2, default=str) + "\n")
+        return
+    t = Table(title=f"k2d3 population: {n} virtual subjects (seed {seed}), day {result.days[-1]:g}")
+    for col in ("observable", "unit", "mean", "SD", "2.5%", "median", "97.5%"):
+        t.add_column(col, justify="left" if col in ("observable", "unit") else "right", no_wrap=True)
+    from k2d3.model.observables import observables
+
+    for row in summary.itertuples():
+        t.add_row(row.observable, observables()[row.observable].unit, _fmt(row.mean), _fmt(row.sd),
+                  _fmt(row.p2_5), _fmt(row.p50), _fmt(row.p97_5))
+    _out.print(t)
+    print(f"drawn for each subject: {', '.join(result.drawn) or 'nothing'}; the rest is the file's subject")
+    if out is not None:
+        print(f"wrote summary.json, summary.csv, population.png, subjects.parquet and values/ to {out}")
+
+
+def _read_json(path: Path, field: str) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(field, f"cannot read {path} as JSON: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(field, f"{path} is not a k2d3 JSON object")
+    return data
+
+
+@app.command("fit")
+def fit_cmd(
+    subject_file: Path = typer.Option(..., "--subject", help="subject YAML, or a regimen file (subject and what they take)"),
+    measurements: Path = typer.Option(..., "--measurements", help="CSV with columns day, observable, value"),
+    out: Optional[Path] = typer.Option(None, help="write the fit as JSON (for k2d3 plan --fit)"),
+    as_json: bool = typer.Option(False, "--json", help="print the fit as JSON on stdout"),
+) -> None:
+    """A person's own parameters from their lab results (population prior, MAP), and their
+    predicted values beside the measured ones."""
+    from k2d3.analyses import plan as planner
+    from k2d3.calibration import individual
+    from k2d3.files import write_atomic
+
+    try:
+        labs = individual.read_labs_file(measurements)
+        subject, regimen = planner.load_subject_file(subject_file)
+        result = individual.fit(subject, regimen, labs)
+        if out is not None and out.exists() and out.is_dir():
+            raise InputError("--out", f"{out} is a directory; give a file name")
+    except InputError as exc:
+        _fail(exc)
+    record = result.as_dict()
+    if out is not None:
+        write_atomic(out, json.dumps(record, indent=2))
+    if as_json:
+        sys.stdout.write(json.dumps(record, indent=2) + "\n")
+        return
+    t = Table(title="k2d3 fit: the person's own parameters (population value -> theirs)")
+    for col in ("parameter", "population", "this person"):
+        t.add_column(col)
+    for name in result.fitted:
+        t.add_row(name, _fmt(result.population[name]), _fmt(result.parameters[name]))
+    _out.print(t)
+    t = Table(title="measured and predicted")
+    for col in ("day", "observable", "measured", "predicted"):
+        t.add_column(col)
+    for lab, pred in zip(result.labs, result.predicted):
+        t.add_row(f"{lab.day:g}", lab.observable, _fmt(lab.value), _fmt(pred))
+    _out.print(t)
+    if not result.fitted:
+        print("nothing to fit: these measurements inform none of the parameters that vary between people")
+    if out is not None:
+        print(f"wrote {out} (use: k2d3 plan --fit {out} --target ...)")
 
 
 @app.command("observables")
@@ -505,7 +727,7 @@ def sensitivity_cmd(
     import k2d3
     from k2d3.analyses import sensitivity as sa
     from k2d3.report import sensitivity as figure
-    from k2d3.report.files import write_atomic
+    from k2d3.files import write_atomic
 
     try:
         try:
@@ -586,15 +808,16 @@ def _print_sensitivity(result, top: int = 10) -> None:
             x = f[r.parameter]
             name = r.parameter + ("" if r.reaches else " (does not reach)")
             rng = f"{_fmt(x.low)}-{_fmt(x.high)} {x.unit}"
-            basis = "cv" if x.basis.startswith("cv") else "assumed"
+            basis = x.basis.split(":")[0].split(" ")[0]  # cv, calibration or assumed
             if result.method == "morris":
                 vals = [_fmt(r.mu_star), f"±{_fmt(r.mu_star_conf)}", _fmt(r.sigma), f"{r.mu_star_rel:.2f}"]
             else:
                 vals = [f"{r.S1:.3f}", f"±{r.S1_conf:.3f}", f"{r.ST:.3f}", f"±{r.ST_conf:.3f}"]
             t.add_row(str(r["rank"]), name, rng, basis, *vals)
         _out.print(t)
-    print(f"ranges: with a cv in parameters.yaml, the 2.5-97.5% quantiles of its log-normal; otherwise the value "
-          f"/{sa.rules()['default_factor']:g} to x{sa.rules()['default_factor']:g} (assumed); sampled {sa.SAMPLING}")
+    print(f"ranges: a calibrated parameter's 5-95% of the calibration's ensemble; with a cv in parameters.yaml, the "
+          f"2.5-97.5% quantiles of its log-normal; otherwise the value /{sa.rules()['default_factor']:g} to "
+          f"x{sa.rules()['default_factor']:g} (assumed); sampled {sa.SAMPLING}")
     counts: dict[str, int] = {}
     for reason in result.excluded.values():
         counts[reason] = counts.get(reason, 0) + 1

@@ -144,8 +144,8 @@ class Plan:
 class _Runner:
     """Simulations of base regimen + daily doses, counted and cached by dose."""
 
-    def __init__(self, subject: Subject, base: Regimen, days: float):
-        self.subject, self.base, self.days = subject, base, days
+    def __init__(self, subject: Subject, base: Regimen, days: float, parameters: dict | None = None):
+        self.subject, self.base, self.days, self.parameters = subject, base, days, parameters
         self.cache: dict[tuple, object] = {}
 
     def regimen(self, doses: dict[str, float]) -> Regimen:
@@ -160,7 +160,8 @@ class _Runner:
         key = (tuple(sorted((f, round(ug, 9)) for f, ug in doses.items() if ug > 0)), full)
         if key not in self.cache:
             times = None if full else [self.days]
-            self.cache[key] = simulate(self.subject, self.regimen(doses), days=self.days, times=times)
+            self.cache[key] = simulate(self.subject, self.regimen(doses), days=self.days, times=times,
+                                       parameters=self.parameters)
         return self.cache[key]
 
     def value(self, doses: dict[str, float], name: str) -> float:
@@ -206,8 +207,9 @@ def _rules_of_thumb(subject: Subject, target: Target, start: float) -> list[dict
 
 
 def plan(subject: Subject, targets: list[Target], forms=DEFAULT_FORMS, horizon_days: float | None = None,
-         base: Regimen | None = None) -> Plan:
-    """The smallest safe daily doses of ``forms`` reaching every target (see the module doc)."""
+         base: Regimen | None = None, parameters: dict[str, float] | None = None) -> Plan:
+    """The smallest safe daily doses of ``forms`` reaching every target (see the module doc).
+    ``parameters``: the person's own parameters (``k2d3 fit``), else the table's."""
     if not targets:
         raise InputError("--target", "give at least one target, e.g. ohd25_nmol_l=75")
     if horizon_days is not None and (not math.isfinite(horizon_days) or horizon_days <= 0):
@@ -215,7 +217,7 @@ def plan(subject: Subject, targets: list[Target], forms=DEFAULT_FORMS, horizon_d
     forms = parse_forms(forms)
     days = float(horizon_days or settings()["steady_state_days"])
     base = base or Regimen()
-    run = _Runner(subject, base, days)
+    run = _Runner(subject, base, days, parameters)
     out = Plan(subject, list(targets), forms, days, horizon_days is None)
     tops = {f: settings()["search_max_ug_day"][f]["value"] for f in forms}
     zero: dict[str, float] = {}

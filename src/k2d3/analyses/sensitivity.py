@@ -4,9 +4,10 @@ Which entries of ``parameters.yaml`` are varied, and why the others are not, is 
 in ``data/sensitivity.yaml`` (classes set by the subject or the engine, reference states
 and definitions; zero values; entries the SBML does not use; entries that cannot reach the
 chosen outputs for this regimen, ``_dependency``). Each varied entry is sampled uniformly
-in log(value) (fractions: in log-odds) between its bounds: the 2.5% and 97.5% quantiles of
-its log-normal between-subject variability where the table gives a ``cv``, else the
-value divided and multiplied by an assumed factor. Every sample is one run of the
+in log(value) (fractions: in log-odds) between its bounds: the 5th and 95th percentiles of
+the calibration's ensemble for a jointly calibrated parameter, else the 2.5% and 97.5%
+quantiles of its log-normal between-subject variability where the table gives a ``cv``,
+else the value divided and multiplied by an assumed factor. Every sample is one run of the
 population engine on the regimen's subject; the output is each observable's value at the
 end of the run.
 """
@@ -138,6 +139,9 @@ def factor(name: str, reaches: tuple[str, ...]) -> Factor:
     """The range of one entry of the table (see the module docstring)."""
     p = parameter_table()[name]
     scale = scale_of(name)
+    if p.interval is not None:  # a jointly calibrated parameter: its ensemble's 5th-95th percentiles
+        lo, hi = sorted(float(v) for v in p.interval)
+        return Factor(name, p.value, p.unit, lo, hi, scale, "calibration: 5-95% of its ensemble", reaches)
     if p.cv is not None:
         width = rules()["cv_quantile_z"] * math.sqrt(math.log1p(p.cv ** 2))
         basis = f"cv {p.cv:g}: 2.5-97.5% of its log-normal"

@@ -136,19 +136,26 @@ def sun_doses(sun: Sun, subject: Subject, horizon_h: float) -> list[Dose]:
     return out
 
 
-def doses(regimen: Regimen, subject: Subject, horizon_h: float) -> list[Dose]:
-    """Every dose of the regimen up to ``horizon_h``, in time order."""
-    out: list[Dose] = []
+def by_source(regimen: Regimen, subject: Subject, horizon_h: float) -> list[tuple[str, list[Dose]]]:
+    """The doses up to ``horizon_h`` of each source (a supplement, a food, a medication, the
+    sun), named for what it is, in the order of the regimen."""
+    out: list[tuple[str, list[Dose]]] = []
     for s in regimen.supplements:
-        out += supplement_doses(s, horizon_h)
+        out.append((s.compound, supplement_doses(s, horizon_h)))
     for item in regimen.diet:
-        out += diet_doses(item, horizon_h)
+        out.append((item.food, diet_doses(item, horizon_h)))
     for m in regimen.medications:
         c = compounds.compounds()[m.drug]
-        out += [Dose(t, c.target, m.dose_nmol * c.amount_scale, c.name) for t in _times(m, horizon_h)]
+        out.append((m.drug, [Dose(t, c.target, m.dose_nmol * c.amount_scale, c.name) for t in _times(m, horizon_h)]))
     if regimen.sun is not None and regimen.sun.minutes_per_day > 0:
-        out += sun_doses(regimen.sun, subject, horizon_h)
-    return sorted(out, key=lambda d: d.time_h)
+        out.append(("sun", sun_doses(regimen.sun, subject, horizon_h)))
+    return out
+
+
+def doses(regimen: Regimen, subject: Subject, horizon_h: float) -> list[Dose]:
+    """Every dose of the regimen up to ``horizon_h``, in time order."""
+    return sorted((d for _, source in by_source(regimen, subject, horizon_h) for d in source),
+                  key=lambda d: d.time_h)
 
 
 def grouped(dose_list: list[Dose]) -> list[tuple[float, dict[str, float]]]:

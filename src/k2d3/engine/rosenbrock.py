@@ -15,7 +15,9 @@ and loss empty) are not integrated: within a segment their amount is the closed 
 ``A0 exp(-k (t - t0))``, set into every stage state, so they enter the other equations as
 known functions of time (through the stages and the time derivative). Resolving a fresh
 dose's absorption to the relative tolerance would otherwise set the step size for the
-hours after every dose: about 70 steps a day instead of about 10.
+hours after every dose: about 70 steps a day instead of about 10. A depot can also take a
+constant input rate (``dep[7]``): daily doses spread over their day, the smooth dosing
+``population_engine`` offers where the daily swing does not matter.
 
 This file is not imported as a module: ``codegen.load`` compiles its source together with
 the generated model code (``rhs``, ``statics``, ``observe``, ``lu_factor``, ``lu_solve``
@@ -50,9 +52,15 @@ OK, FAILED_STEP, TOO_MANY_STEPS = 0, 1, 2
 
 
 @njit(**OPTIONS)
-def _set_depots(t, t0, y, rows, k, a0):
+def _set_depots(t, t0, y, rows, k, a0, rate):
+    """A0 exp(-k dt) + (rate / k)(1 - exp(-k dt)): the depot after ``dt`` with a constant
+    input ``rate`` (an infusion; zero for doses given as boluses)."""
     for d in range(rows.size):
-        y[rows[d]] = a0[d] * math.exp(-k[d] * (t - t0))
+        if a0[d] == 0.0 and rate[d] == 0.0:
+            y[rows[d]] = 0.0
+        else:
+            e = math.exp(-k[d] * (t - t0))
+            y[rows[d]] = a0[d] * e + (rate[d] / k[d]) * (1.0 - e)
 
 
 @njit(**OPTIONS)
@@ -60,7 +68,7 @@ def _f(t, t0, y, P, H, out, dep):
     """The right-hand side with the depots at their closed-form amounts at ``t`` (their own
     rows zero: they are not integrated)."""
     rows, k, a0 = dep[0], dep[1], dep[3]
-    _set_depots(t, t0, y, rows, k, a0)
+    _set_depots(t, t0, y, rows, k, a0, dep[7])
     rhs(t, y, P, H, out)
     for d in range(rows.size):
         out[rows[d]] = 0.0
@@ -71,14 +79,14 @@ def _linearise(t, y, P, H, jac, ft, dep):
     """The Jacobian (the model's analytic one) and df/dt: the explicit time dependence
     (age) plus the depots' decay through their columns, which are then dropped (the
     depots are known functions of time, not states)."""
-    rows, k, slots = dep[0], dep[1], dep[2]
+    rows, k, slots, rate = dep[0], dep[1], dep[2], dep[7]
     ent_row, ent_dep, ent_slot = dep[4], dep[5], dep[6]
     jac[:] = 0.0
     ft[:] = 0.0
     jacobian(t, y, P, H, jac, ft)
     for e in range(ent_row.size):
         d = ent_dep[e]
-        ft[ent_row[e]] += jac[ent_slot[e]] * (-k[d] * y[rows[d]])
+        ft[ent_row[e]] += jac[ent_slot[e]] * (rate[d] - k[d] * y[rows[d]])
     for e in range(slots.size):
         jac[slots[e]] = 0.0
     for d in range(rows.size):

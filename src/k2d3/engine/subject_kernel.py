@@ -34,10 +34,11 @@ def _reset(y, P, probe, refs):
 @njit(**OPTIONS)
 def _depot_work(P, fd):
     """The depots' rows, loss rates (per subject), Jacobian slots, a work array for their
-    amounts at the segment's start, and their Jacobian columns (row, depot, slot)."""
+    amounts at the segment's start, their Jacobian columns (row, depot, slot), and their
+    input rates (infusions; zero)."""
     k = np.empty(max(N_DEPOTS, 1))
     depot_rates(P, k)
-    return (fd[1], k, fd[2], np.empty(max(N_DEPOTS, 1)), fd[3], fd[4], fd[5])
+    return (fd[1], k, fd[2], np.empty(max(N_DEPOTS, 1)), fd[3], fd[4], fd[5], np.zeros(max(N_DEPOTS, 1)))
 
 
 @njit(**OPTIONS)
@@ -137,15 +138,19 @@ def equilibrate(y, P, H, rtol, atol, ws, fd, stats, ends, clock_row, probe, refs
 
 
 @njit(**OPTIONS)
-def run(y, P, H, dose_t, dose_row, dose_amt, out_t, horizon, rtol, atol, ws, fd, stats, out):
+def run(y, P, H, dose_t, dose_row, dose_amt, inf_t, inf_dep, inf_rate, out_t, horizon, rtol, atol, ws, fd,
+        stats, out):
     """The dosed run from day 0 (hours); ``out[k]`` holds the probes at ``out_t[k]``, the
-    value before any dose at that time (the trough)."""
+    value before any dose at that time (the trough). Doses are added to their species at
+    their times; infusions set a depot's input rate (``inf_dep``: the depot's index) from
+    their time on."""
     statics(P, H)
     dep = _depot_work(P, fd)
+    rate = dep[7]
     t, h = 0.0, 0.01
     h_dose = 0.01  # the step proposed after the first step that followed the previous dose
-    k, d = 0, 0
-    m, nd = out_t.size, dose_t.size
+    k, d, j = 0, 0, 0
+    m, nd, ni = out_t.size, dose_t.size, inf_t.size
     flush(y)
     while True:
         while k < m and out_t[k] <= t + 1e-9:
@@ -157,6 +162,9 @@ def run(y, P, H, dose_t, dose_row, dose_amt, out_t, horizon, rtol, atol, ws, fd,
                 y[dose_row[d]] += dose_amt[d]
                 dosed = True
             d += 1
+        while j < ni and inf_t[j] <= t + 1e-9:
+            rate[inf_dep[j]] = inf_rate[j]
+            j += 1
         if dosed:
             flush(y)
             # the step size at the end of a day is too long for a fresh dose's absorption
@@ -169,6 +177,8 @@ def run(y, P, H, dose_t, dose_row, dose_amt, out_t, horizon, rtol, atol, ws, fd,
             nxt = out_t[k]
         if d < nd and dose_t[d] < nxt:
             nxt = dose_t[d]
+        if j < ni and inf_t[j] < nxt:
+            nxt = inf_t[j]
         status, h, first = integrate(t, nxt, y, P, H, h, rtol, atol, ws, fd, dep, stats)
         if status != OK:
             return status
@@ -199,8 +209,10 @@ def equilibrate_all(Y, P, targets, rtol, atol, ends, clock_row, refs, bg_row, oh
 
 
 @njit(**PARALLEL)
-def run_all(Y, P, dose_ptr, dose_t, dose_row, dose_amt, out_t, horizon, rtol, atol, fd, out, status, stats):
-    """Every column's dosed run; column c takes doses ``dose_ptr[c]:dose_ptr[c+1]``."""
+def run_all(Y, P, dose_ptr, dose_t, dose_row, dose_amt, inf_ptr, inf_t, inf_dep, inf_rate, out_t, horizon, rtol,
+            atol, fd, out, status, stats):
+    """Every column's dosed run; column c takes doses ``dose_ptr[c]:dose_ptr[c+1]`` and
+    infusions ``inf_ptr[c]:inf_ptr[c+1]``."""
     for c in prange(Y.shape[0]):
         y = Y[c].copy()
         p = P[c].copy()
@@ -208,6 +220,7 @@ def run_all(Y, P, dose_ptr, dose_t, dose_row, dose_amt, out_t, horizon, rtol, at
         ws = workspace()
         st = np.zeros(3, dtype=np.int64)
         a, b = dose_ptr[c], dose_ptr[c + 1]
-        status[c] = run(y, p, H, dose_t[a:b], dose_row[a:b], dose_amt[a:b], out_t, horizon, rtol, atol[c],
-                        ws, fd, st, out[c])
+        u, v = inf_ptr[c], inf_ptr[c + 1]
+        status[c] = run(y, p, H, dose_t[a:b], dose_row[a:b], dose_amt[a:b], inf_t[u:v], inf_dep[u:v],
+                        inf_rate[u:v], out_t, horizon, rtol, atol[c], ws, fd, st, out[c])
         stats[c] = st
