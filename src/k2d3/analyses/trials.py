@@ -92,7 +92,8 @@ class TrialPopulation(Strict):
             raise InputError(exc.field.split(".")[-1], exc.problem) from None
         if self.baseline_25ohd_nmol_l is not None:
             if "baseline_25ohd_nmol_l" in self.subject.model_fields_set:
-                raise InputError("baseline_25ohd_nmol_l", "the subject fixes baseline_25ohd_nmol_l; give one or the other")
+                raise InputError("baseline_25ohd_nmol_l",
+                                 "the subject fixes baseline_25ohd_nmol_l; give one or the other")
             if not self.baseline_25ohd:
                 raise InputError("baseline_25ohd_nmol_l", "a distribution is given but baseline_25ohd is false")
         return self
@@ -267,7 +268,8 @@ class Trial(Strict):
             if p.arm not in names:
                 raise InputError(f"published.{i}.arm", f"no arm {p.arm!r} (arms: {', '.join(names)})")
             if p.endpoint not in labels:
-                raise InputError(f"published.{i}.endpoint", f"no endpoint {p.endpoint!r} (endpoints: {', '.join(labels)})")
+                raise InputError(f"published.{i}.endpoint",
+                                 f"no endpoint {p.endpoint!r} (endpoints: {', '.join(labels)})")
             e = self.endpoints[labels.index(p.endpoint)]
             if p.day not in self.visits or (e.quantity != "value" and p.day <= e.base_day):
                 raise InputError(f"published.{i}.day", f"day {p.day:g} is not a visit of {p.endpoint}")
@@ -338,8 +340,8 @@ def _draw(trial: Trial, m: int) -> list:
     if dist is not None:
         rng = _parameter_rng(trial.seed, "trial:baseline_25ohd_nmol_l")
         lo, hi = _value("ohd25_bounds")
-        sample = [(s.model_copy(update={"baseline_25ohd_nmol_l": _normal_truncated(rng, dist.mean, dist.sd, lo, hi)}), p)
-                  for s, p in sample]
+        sample = [(s.model_copy(update={"baseline_25ohd_nmol_l": _normal_truncated(rng, dist.mean, dist.sd, lo, hi)}),
+                   p) for s, p in sample]
     return sample
 
 
@@ -372,7 +374,8 @@ def screen(trial: Trial, client=None) -> Screening:
             tasks = [(fresh[k:k + SCREEN_CHUNK], [candidates[i] for i in fresh[k:k + SCREEN_CHUNK]], on_day0)
                      for k in range(0, len(fresh), SCREEN_CHUNK)]
             day0 = pd.concat(chunks.run(tasks, _day0_work, client=client, label="screened",
-                                        weights=[DAY0_COST * len(t[0]) for t in tasks], units=[len(t[0]) for t in tasks]))
+                                        weights=[DAY0_COST * len(t[0]) for t in tasks],
+                                        units=[len(t[0]) for t in tasks]))
             fresh = [i for i in fresh if all(c.holds(day0.at[i, c.name]) for c in criteria if c.on_day0)]
         eligible += fresh
         done = m
