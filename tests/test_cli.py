@@ -116,7 +116,8 @@ def test_bad_anticoagulant_input_is_one_line_and_exit_2(tmp_path, content, field
     ("diet:\n  - {food: gouda cheese, grams: 30, every: 1 day}\n", "diet.0.food", "did you mean gouda"),
     ("diet:\n  - {food: kimchee, grams: 30, every: 1 day}\n", "diet.0.food", None),
     ("diet:\n  - {food: natto, grams: -40, every: 1 day}\n", "diet.0.grams", "greater than 0"),
-    ("diet:\n  - {food: gouda, portion: 2 slices, every: 1 day}\n", "diet.0.portion", "known: oz (28.35 g)"),
+    ("diet:\n  - {food: brie, portion: 2 slices, every: 1 day}\n", "diet.0.portion",
+     "known: oz (28.35 g), cup, sliced (144 g)"),
     ("diet:\n  - {food: gouda, portion: -2 oz, every: 1 day}\n", "diet.0.portion", "positive number"),
 ])
 def test_bad_diet_is_one_line_and_exit_2(tmp_path, content, field, words):
@@ -145,7 +146,8 @@ def test_intake_table_json_and_chart(tmp_path):
 def test_foods_command_shows_one_food_ranks_and_fails_in_one_line():
     p = k2d3("foods", "gouda")
     assert p.returncode == 0, p.stderr
-    assert "not reported" in p.stdout and "fu2017" in p.stdout and "NDB 01022" in p.stdout and "66.8" in p.stdout
+    assert "not reported" in p.stdout and "fu2017" in p.stdout and "NDB 01022" in p.stdout and "65.6" in p.stdout
+    assert "secondary compilation" in p.stdout and "fdc_id 2341120" in p.stdout and "slice" in p.stdout
     p = k2d3("foods", "--rich-in", "MK-7", "--per", "portion")
     assert p.returncode == 0 and p.stdout.split("natto")[0].count("│") < 20    # natto ranks first
     assert_one_line_error(k2d3("foods", "--rich-in", "zinc"), "--rich-in")

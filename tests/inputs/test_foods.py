@@ -15,6 +15,7 @@ ROWS = list(csv.DictReader(resources.files("k2d3.inputs").joinpath("data/foods.c
 #: dried whey or sesame the richest calcium sources (about 2 g).
 _LIMITS = {"d3_ug": 300, "d2_ug": 300, "ohd25_ug": 10, "k1_ug": 2000, "mk_total_ug": 2000, "mk_high_ug": 2000,
            "calcium_mg": 2500, "fat_g": 100}
+K2 = "menaquinones (K2)"
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["food"] for r in ROWS])
@@ -71,17 +72,56 @@ def test_table_covers_western_japanese_nordic_and_fortified_sources():
 
 def test_every_article_cheese_and_fermented_food_with_an_analysis_is_dosed():
     """Menaquinones are never dosed as zero where an analysis exists; the central value is used."""
-    for name in ("natto", "gouda", "edam", "brie", "camembert", "emmental", "jarlsberg", "cheddar", "blue_cheese"):
+    for name in ("natto", "gouda", "edam", "brie", "camembert", "emmental", "jarlsberg", "cheddar", "blue_cheese",
+                 "egg_yolk", "sauerkraut", "kimchi", "yogurt_whole"):
         food = foods.foods()[name]
         dosed = foods.dosed_per_100g(food)
         k2 = sum(v for c, v in dosed.items() if c.startswith("MK"))
         assert k2 == pytest.approx(food.mk_total_ug) and k2 > 0
     gouda = foods.foods()["gouda"]
-    assert gouda.mk_range_ug == (0.5, 282.0) and gouda.mk_total_ug == 66.75  # median of 282, 66.75, 16.25
-    assert foods.dosed_per_100g(gouda)[foods.UNSPECIFIED_MK] == 66.75
+    assert gouda.mk_range_ug == (0.5, 282.0) and gouda.mk_total_ug == 65.6   # its own row, inside the range
+    assert foods.UNSPECIFIED_MK not in foods.dosed_per_100g(gouda)          # the forms account for the whole total
+    assert foods.dosed_per_100g(gouda)["MK-9"] == 39.6 and foods.dosed_per_100g(gouda)["MK-4"] == 14.8
     assert foods.foods()["natto"].per_100g["mk7_ug"] == 865 and foods.foods()["natto"].mk_range_ug == (775, 939)
     # no analysis seen: shown as not reported, never as zero
-    assert not foods.foods()["kimchi"].reported("menaquinones (K2)") and foods.foods()["kimchi"].notes
+    table = foods.foods()
+    assert not table["salmon_wild"].reported(K2) and not table["egg_boiled"].reported(K2)
+    assert table["kimchi"].reported(K2) and not table["kimchi"].reported("K1") and table["kimchi"].notes
+
+
+
+@pytest.mark.parametrize("name,column,value,key", [
+    ("egg_yolk", "mk4_ug", 47.7, "k2viewer"), ("egg_whole", "mk4_ug", 29.6, "k2viewer"),
+    ("butter", "mk4_ug", 20.9, "usda_sr28"), ("butter_unsalted", "mk4_ug", 20.9, "usda_sr28"),
+    ("salmon_sockeye", "mk4_ug", 0.3, "usda_sr28"), ("salmon_farmed", "mk4_ug", 0.0, "usda_sr28"),
+    ("chicken_breast", "mk4_ug", 8.4, "usda_sr28"), ("cheddar", "mk4_ug", 8.6, "usda_sr28"),
+    ("cottage_cheese", "mk4_ug", 0.9, "usda_sr28"), ("mackerel", "mk4_ug", 2.0, "k2viewer"),
+    ("herring", "mk8_ug", 2.1, "k2viewer"), ("yogurt_whole", "mk9_ug", 3.3, "k2viewer"),
+    ("sauerkraut", "mk6_ug", 1.5, "k2viewer"), ("kimchi", "mk4_ug", 1.9, "k2viewer"),
+    ("edam", "mk9_ug", 45.9, "k2viewer"), ("brie", "mk4_ug", 9.5, "k2viewer"),
+    ("camembert", "mk9_ug", 30.3, "k2viewer"),
+    ("gruyere", "mk5_ug", 1.4, "k2viewer"), ("parmesan", "mk4_ug", 7.5, "k2viewer"),
+    ("blue_cheese", "mk9_ug", 271.0, "k2viewer"), ("feta", "mk9_ug", 11.6, "k2viewer"),
+])
+def test_eggs_fish_butter_fermented_foods_and_cheeses_carry_their_menaquinones(name, column, value, key):
+    """Each value cites where it was read; a value from the secondary compilation says so."""
+    food = foods.foods()[name]
+    assert food.per_100g[column] == value and food.reported(K2)
+    keys = [k for k, _ in food.source_of(column)]
+    assert keys == [key]
+    if key == "k2viewer":
+        assert all("secondary" in d for _, d in food.source_of(column))
+
+
+def test_per_variety_cheese_values_replace_the_category_median():
+    """No cheese of the article keeps the old category median (66.75 ug/100 g) as its central value."""
+    table = foods.foods()
+    centrals = {n: table[n].mk_total_ug for n in ("gouda", "edam", "brie", "camembert", "gruyere", "parmesan",
+                                                 "blue_cheese", "roquefort", "feta", "cheddar", "cottage_cheese")}
+    assert 66.75 not in centrals.values()
+    assert centrals == {"gouda": 65.6, "edam": 64.7, "brie": 16.7, "camembert": 55.4, "gruyere": 6.6,
+                        "parmesan": 8.6, "blue_cheese": 311.8, "roquefort": 38.1, "feta": 21.1, "cheddar": 21.7,
+                        "cottage_cheese": 24.0}
 
 
 def test_menaquinone_forms_go_to_the_nearest_modelled_depot():
@@ -99,14 +139,19 @@ def test_menaquinone_forms_go_to_the_nearest_modelled_depot():
 @pytest.mark.parametrize("food,portion,grams", [("egg_whole", "1 egg", 50.0), ("egg_yolk", "2 yolks", 34.0),
                                                 ("cheddar", "2 slices", 56.0), ("natto", "1 cup", 175.0),
                                                 ("cod_liver_oil", "1 tbsp", 13.6), ("natto", "1/4 cup", 43.75),
-                                                ("gouda", "30 g", 30.0), ("gouda", "1 oz", 28.35)])
+                                                ("gouda", "30 g", 30.0), ("gouda", "1 oz", 28.35),
+                                                ("gouda", "2 slices", 42.0), ("edam", "1 cracker-size slice", 9.0),
+                                                ("parmesan", "1 package (5 oz)", 142.0),
+                                                ("yogurt_whole", "1 container (4 oz)", 113.0)])
 def test_portions_use_the_table_weights(food, portion, grams):
     item = k2d3.Regimen.from_dict({"diet": [{"food": food, "portion": portion, "every": "1 day"}]}).diet[0]
     assert item.grams == pytest.approx(grams)
 
 
 @pytest.mark.parametrize("entry,field,text", [
-    ({"food": "gouda", "portion": "2 slices"}, "diet.0.portion", "known: oz (28.35 g), package (7 oz) (198 g)"),
+    ({"food": "gouda", "portion": "1 wedge"}, "diet.0.portion",
+     "known: oz (28.35 g), package (7 oz) (198 g), slice (21 g), cracker-size slice (9 g)"),
+    ({"food": "brie", "portion": "2 slices"}, "diet.0.portion", "no portion 'slices' for brie"),
     ({"food": "gouda", "portion": "-1 oz"}, "diet.0.portion", "positive number"),
     ({"food": "gouda", "portion": "0 oz"}, "diet.0.portion", "must be positive"),
     ({"food": "gouda", "portion": "1 oz", "grams": 20}, "diet.0.grams", "does not match"),

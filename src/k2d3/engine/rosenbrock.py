@@ -52,7 +52,7 @@ OK, FAILED_STEP, TOO_MANY_STEPS = 0, 1, 2
 @njit(**OPTIONS)
 def _set_depots(t, t0, y, rows, k, a0):
     for d in range(rows.size):
-        y[rows[d]] = a0[d] * math.exp(-k[d] * (t - t0))
+        y[rows[d]] = a0[d] * math.exp(-k[d] * (t - t0)) if a0[d] != 0.0 else 0.0
 
 
 @njit(**OPTIONS)
