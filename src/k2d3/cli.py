@@ -487,8 +487,8 @@ def population_cmd(
 @app.command("trial")
 def trial_cmd(
     trial_file: Path = typer.Argument(..., help="trial YAML (arms, population, inclusion, visits, endpoints)"),
-    out: Path = typer.Option(..., help="directory for trial.json, endpoints.csv, differences.csv, trial.png, "
-                                       "subjects.parquet and each arm's time courses"),
+    out: Optional[Path] = typer.Option(None, help="directory for trial.json, endpoints.csv, differences.csv, "
+                                                  "trial.png, subjects.parquet and each arm's time courses"),
     resume: bool = typer.Option(False, help="keep the finished chunks of a killed run in --out and compute the rest"),
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, tcp://host:port (default: this machine)"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
@@ -500,12 +500,15 @@ def trial_cmd(
     from k2d3.report import trial as figure
 
     try:
+        if resume and out is None:
+            raise InputError("--resume", "needs --out (the directory of the run to resume)")
         trial = Trial.from_yaml(trial_file)
         client = chunks.connect(scheduler)
         result = trial.run(out, resume=resume, client=client)
     except InputError as exc:
         _fail(exc)
-    write_atomic(out / "trial.png", figure.png(result))
+    if out is not None:
+        write_atomic(out / "trial.png", figure.png(result))
     record = result.to_dict()
     if as_json:
         sys.stdout.write(json.dumps(record, indent=2, default=_json_default) + "\n")
@@ -542,7 +545,8 @@ def trial_cmd(
           + (f" ({'; '.join(s['criteria'])})" if s["criteria"] else "") + "; "
           + f"drawn for each subject: {', '.join(result.drawn) or 'nothing'}")
     print("intervals: between-subject variability and n only (no parameter uncertainty yet)")
-    print(f"wrote trial.json, endpoints.csv, differences.csv, trial.png, subjects.parquet and arms/ to {out}")
+    if out is not None:
+        print(f"wrote trial.json, endpoints.csv, differences.csv, trial.png, subjects.parquet and arms/ to {out}")
 
 
 @app.command("observables")
