@@ -87,7 +87,7 @@ class TrialPopulation(Strict):
     @model_validator(mode="after")
     def _valid(self):
         try:
-            self.population(1, 0)
+            self.population(2, 0)
         except InputError as exc:
             raise InputError(exc.field.split(".")[-1], exc.problem) from None
         if self.baseline_25ohd_nmol_l is not None:
