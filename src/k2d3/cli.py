@@ -616,6 +616,71 @@ def fit_cmd(
         print(f"wrote {out} (use: k2d3 plan --fit {out} --target ...)")
 
 
+@app.command("trial")
+def trial_cmd(
+    trial_file: Path = typer.Argument(..., help="trial YAML (arms, population, inclusion, visits, endpoints)"),
+    out: Optional[Path] = typer.Option(None, help="directory for trial.json, endpoints.csv, differences.csv, "
+                                                  "trial.png, subjects.parquet and each arm's time courses"),
+    resume: bool = typer.Option(False, help="keep the finished chunks of a killed run in --out and compute the rest"),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, tcp://host:port (default: this machine)"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
+) -> None:
+    """A virtual parallel-group trial: endpoints per arm and visit, differences between arms, a VPC figure."""
+    from k2d3.analyses import chunks
+    from k2d3.analyses.trials import Trial, _json_default
+    from k2d3.files import write_atomic
+    from k2d3.report import trial as figure
+
+    try:
+        if resume and out is None:
+            raise InputError("--resume", "needs --out (the directory of the run to resume)")
+        trial = Trial.from_yaml(trial_file)
+        client = chunks.connect(scheduler)
+        result = trial.run(out, resume=resume, client=client)
+    except InputError as exc:
+        _fail(exc)
+    if out is not None:
+        write_atomic(out / "trial.png", figure.png(result))
+    record = result.to_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(record, indent=2, default=_json_default) + "\n")
+        return
+    s = result.screening
+    published = {(p.arm, p.endpoint, p.day): p for p in trial.published}
+    t = Table(title=f"k2d3 trial: {trial.name} ({trial.subjects_per_arm} per arm, seed {trial.seed})")
+    for col in ("endpoint", "arm", "day", "n", "mean or rate", "SD", "95% CI", "2.5-97.5%", "published"):
+        t.add_column(col, justify="left" if col in ("endpoint", "arm") else "right")
+    for r in result.endpoints.itertuples():
+        p = published.get((r.arm, r.endpoint, r.day))
+        pub = "-" if p is None else _fmt(p.value) + ("" if p.low is None else f" ({_fmt(p.low)} to {_fmt(p.high)})")
+        if r.kind == "rate":
+            t.add_row(r.endpoint, r.arm, f"{r.day:g}", str(r.n), f"{100 * r.rate:.0f}%", "-",
+                      f"{100 * r.ci_low:.0f}-{100 * r.ci_high:.0f}%", "-", pub)
+        else:
+            t.add_row(r.endpoint, r.arm, f"{r.day:g}", str(r.n), _fmt(r.mean), _fmt(r.sd),
+                      f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}", f"{_fmt(r.p2_5)} to {_fmt(r.p97_5)}", pub)
+    _out.print(t)
+    if len(trial.arms) > 1:
+        d = Table(title=f"difference from {trial.arms[0].name} (95% interval)")
+        for col in ("endpoint", "arm", "day", "difference", "95% interval", "relative"):
+            d.add_column(col, justify="left" if col in ("endpoint", "arm") else "right")
+        for r in result.differences.itertuples():
+            rel = "-" if not math.isfinite(r.relative_pct) else \
+                f"{r.relative_pct:+.1f}% ({r.relative_ci_low:+.1f} to {r.relative_ci_high:+.1f})"
+            if r.method.startswith("Newcombe"):  # rates: percentage points
+                diff, ci = f"{100 * r.difference:+.0f} pp", f"{100 * r.ci_low:+.0f} to {100 * r.ci_high:+.0f} pp"
+            else:
+                diff, ci = _fmt(r.difference), f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}"
+            d.add_row(r.endpoint, r.arm, f"{r.day:g}", diff, ci, rel)
+        _out.print(d)
+    print(f"screened {s['screened']} candidates, {s['eligible']} eligible, {s['included']} enrolled"
+          + (f" ({'; '.join(s['criteria'])})" if s["criteria"] else "") + "; "
+          + f"drawn for each subject: {', '.join(result.drawn) or 'nothing'}")
+    print("intervals: between-subject variability and n only (no parameter uncertainty yet)")
+    if out is not None:
+        print(f"wrote trial.json, endpoints.csv, differences.csv, trial.png, subjects.parquet and arms/ to {out}")
+
+
 @app.command("observables")
 def list_observables() -> None:
     """The observables: name (with unit), description, reference range, evidence level."""
