@@ -420,6 +420,9 @@ def serve_cmd(
     host: str = typer.Option("127.0.0.1", help="address to listen on (default: this computer only)"),
     port: int = typer.Option(8000, help="port"),
     workers: Optional[int] = typer.Option(None, help="simulation processes (default: up to 2)"),
+    sync_budget: float = typer.Option(30.0, "--sync-budget", help="longest estimated run (s) answered "
+                                      "directly; longer ones run as background jobs"),
+    job_limit: float = typer.Option(900.0, "--job-limit", help="longest estimated run (s) accepted at all"),
 ) -> None:
     """The web page and its JSON API (OpenAPI schema at /openapi.json)."""
     from k2d3.web.app import serve
@@ -429,10 +432,13 @@ def serve_cmd(
             raise InputError("--port", f"must be 1-65535, got {port}")
         if workers is not None and workers < 1:
             raise InputError("--workers", f"must be at least 1, got {workers}")
+        for name, value in (("--sync-budget", sync_budget), ("--job-limit", job_limit)):
+            if not math.isfinite(value) or value < 0:
+                raise InputError(name, f"must be a non-negative number of seconds, got {value:g}")
     except InputError as exc:
         _fail(exc)
-    print(f"k2d3: open http://{host}:{port}/ (Ctrl+C stops)")
-    serve(host, port, workers)
+    print(f"k2d3: open http://{host}:{port}/ (Ctrl+C stops)", flush=True)
+    serve(host, port, workers, sync_budget, job_limit)
 
 
 @app.command("report")

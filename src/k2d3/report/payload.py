@@ -146,20 +146,26 @@ _CLASS_WORDS = {
 }
 
 
-def _change_words(v: float, unit: str) -> str:
-    if abs(v) < 1e-9:
-        return "leaves it unchanged"
+def _amount(v: float, floor: float) -> str:
+    """A difference, or "about 0" below the comparison's floor (0.1% of the observable's scale),
+    where the integrator's round-off lives."""
+    return "about 0" if abs(v) < floor else fmt(v)
+
+
+def _change_words(v: float, unit: str, floor: float) -> str:
+    if abs(v) < floor:
+        return "leaves it about unchanged"
     return f"{'raises' if v > 0 else 'lowers'} it by {fmt(abs(v))} {unit}"
 
 
 def comparison_sentence(title: str, row: dict, labels: dict, days: float) -> str:
-    u = row["unit"]
+    u, floor = row["unit"], row["floor"]
     ends = ", ".join(f"{labels[a]} {fmt(row[f'end_{a}'])}" for a in ("placebo", "D", "K", "DK"))
     both = row["effect_D"] + row["effect_K"] + row["interaction"]
     return (f"{title} after {days:g} days: {ends} {u}. Compared with placebo, {labels['D']} "
-            f"{_change_words(row['effect_D'], u)}, {labels['K']} {_change_words(row['effect_K'], u)}, "
-            f"and both together {_change_words(both, u)}: {_CLASS_WORDS.get(row['class'], row['class'])} "
-            f"({row['class']}; interaction {fmt(row['interaction'])} {u}).")
+            f"{_change_words(row['effect_D'], u, floor)}, {labels['K']} {_change_words(row['effect_K'], u, floor)}, "
+            f"and both together {_change_words(both, u, floor)}: {_CLASS_WORDS.get(row['class'], row['class'])} "
+            f"({row['class']}; interaction {_amount(row['interaction'], floor)} {u}).")
 
 
 def comparison(c, regimen) -> dict:

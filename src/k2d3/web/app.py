@@ -74,7 +74,7 @@ def _validation_lines(errors, prefix: str = "") -> list[InputError]:
         err = dict(err)
         loc = list(err.get("loc", ()))
         if err.get("type") == "json_invalid":
-            out.append(InputError("body", f"not valid JSON ({(err.get('ctx') or {}).get('error', 'malformed')})"))
+            out.append(InputError(prefix or "body", f"not valid JSON ({(err.get('ctx') or {}).get('error', 'malformed')})"))
             continue
         if loc and loc[0] in ("body", "query", "path"):
             loc = loc[1:] or loc[:1]
@@ -432,7 +432,8 @@ def _report_response(html_text: str) -> HTMLResponse:
     return HTMLResponse(html_text, headers={"Content-Disposition": 'attachment; filename="k2d3-report.html"'})
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None, sync_budget_s: float = 30.0,
+          job_limit_s: float = 900.0) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(workers=workers), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(workers, sync_budget_s, job_limit_s), host=host, port=port, log_level="info")

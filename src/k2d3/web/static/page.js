@@ -35,7 +35,7 @@
     options(every, EVERY, s.every);
     const meal = el("input", { type: "checkbox", name: "s_meal", checked: s.meal !== false });
     const row = el("div", { class: "item row" },
-      el("label", {}, "Supplement ", compound), el("label", {}, "Dose ", dose, unit),
+      el("label", {}, "Supplement ", compound), el("label", {}, "Dose ", el("span", { class: "inline" }, dose, unit)),
       el("label", {}, "How often ", every),
       el("label", { title: "with_meal_fat_g: a usual meal (about 15 g fat), or none" }, meal, " with a meal"),
       el("button", { type: "button", class: "remove", "aria-label": "remove this supplement" }, "×"));

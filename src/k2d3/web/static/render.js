@@ -144,7 +144,8 @@ window.K2D3 = (function () {
     const rows = cmp.charts.map((ch) => {
       const r = cmp.observables[ch.name];
       return [term(ch.title, `${ch.technical} (${ch.name}), ${r.unit}`), ...arms.map((a) => fmt(r[`end_${a}`])),
-        fmt(r.interaction), el("span", { class: `class-${r.class}` }, r.class)];
+        Math.abs(r.interaction) < r.floor ? term("about 0", `${r.interaction} (below 0.1% of the scale)`)
+          : fmt(r.interaction), el("span", { class: `class-${r.class}` }, r.class)];
     });
     const who = cmp.n_subjects > 1 ? `, mean of ${cmp.n_subjects} virtual people` : "";
     const head = ["", ...arms.map((a) => term(cmp.arms[a], `arm ${a}`)),
