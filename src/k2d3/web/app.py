@@ -33,6 +33,9 @@ log = logging.getLogger("k2d3.web")
 STATIC = Path(str(resources.files("k2d3.web").joinpath("static")))
 #: Largest request body accepted (bytes): a regimen is a few kB.
 MAX_BODY_BYTES = 256 * 1024
+#: Longest request carried in a download link's query (characters): the HTTP server reads
+#: at most 16 kB of request line and headers.
+MAX_QUERY_CHARS = 8000
 
 
 class Problem(pydantic.BaseModel):
@@ -93,9 +96,9 @@ def _days(req: schemas.RunRequest) -> tuple[float, str]:
     if req.days is not None:
         return float(req.days), "days"
     if req.regimen.days is not None:
-        if req.regimen.days > schemas.MAX_DAYS:
-            raise InputError("regimen.days", f"the web simulates at most {schemas.MAX_DAYS} days, "
-                                             f"got {req.regimen.days:g} (k2d3 simulate has no such limit)")
+        if not 1 <= req.regimen.days <= schemas.MAX_DAYS:
+            raise InputError("regimen.days", f"the web simulates 1 to {schemas.MAX_DAYS} days, got "
+                                             f"{req.regimen.days:g}")
         return float(req.regimen.days), "regimen.days"
     return 365.0, "days"
 
@@ -372,7 +375,7 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
     # -- downloads: plain links carrying the request, answered from the cache when the page ran it
     @app.get("/download/timecourse.csv", responses={200: {"content": {"text/csv": {}}}, **_ERRORS},
              summary="the time course of every observable as CSV (request: a SimulateRequest as JSON)")
-    async def download_csv(request: str = Query(..., max_length=MAX_BODY_BYTES)):
+    async def download_csv(request: str = Query(..., max_length=MAX_QUERY_CHARS)):
         req = _query_model(schemas.RunRequest, request)
         days, days_field = _days(req)
         cost.check_doses(req.regimen, days)
@@ -387,7 +390,7 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
 
     @app.get("/download/report.html", responses={200: {"content": {"text/html": {}}}, **_ERRORS},
              summary="the HTML report (request: a ReportRequest as JSON)")
-    async def download_report(request: str = Query(..., max_length=MAX_BODY_BYTES)):
+    async def download_report(request: str = Query(..., max_length=MAX_QUERY_CHARS)):
         req = _query_model(schemas.ReportRequest, request)
         estimate, _ = report_plan(req)
         if estimate.seconds > runner.sync_budget_s:
