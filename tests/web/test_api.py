@@ -117,6 +117,8 @@ def test_intake_and_plan(client):
      "regimen.supplements"),
     ("/api/compare", {"regimen": WARFARIN_MK7, "population": {"n": 5000}}, "population.n"),
     ("/api/compare", {"regimen": WARFARIN_MK7, "population": {"n": 200}, "days": 3650}, "population.n"),
+    ("/api/simulate", {"regimen": {"subject": {"fasting_glucose_mg_dl": 40}}, "days": 5},
+     "regimen.subject.fasting_glucose_mg_dl"),
     ("/api/plan", {"targets": [{"observable": "ohd25", "value": 75}]}, "targets.0.observable"),
     ("/api/plan", {"targets": []}, "targets"),
     ("/api/plan", {"targets": [{"observable": "ohd25_nmol_l", "value": -3}]}, "targets"),

@@ -152,10 +152,11 @@ def _amount(v: float, floor: float) -> str:
     return "about 0" if abs(v) < floor else fmt(v)
 
 
-def _change_words(v: float, unit: str, floor: float) -> str:
+def _change_words(v: float, unit: str, floor: float, plural: bool = False) -> str:
+    s = "" if plural else "s"
     if abs(v) < floor:
-        return "leaves it about unchanged"
-    return f"{'raises' if v > 0 else 'lowers'} it by {fmt(abs(v))} {unit}"
+        return f"leave{s} it about unchanged"
+    return f"{'raise' if v > 0 else 'lower'}{s} it by {fmt(abs(v))} {unit}"
 
 
 def comparison_sentence(title: str, row: dict, labels: dict, days: float) -> str:
@@ -164,7 +165,7 @@ def comparison_sentence(title: str, row: dict, labels: dict, days: float) -> str
     both = row["effect_D"] + row["effect_K"] + row["interaction"]
     return (f"{title} after {days:g} days: {ends} {u}. Compared with placebo, {labels['D']} "
             f"{_change_words(row['effect_D'], u, floor)}, {labels['K']} {_change_words(row['effect_K'], u, floor)}, "
-            f"and both together {_change_words(both, u, floor)}: {_CLASS_WORDS.get(row['class'], row['class'])} "
+            f"and both together {_change_words(both, u, floor, plural=True)}: {_CLASS_WORDS.get(row['class'], row['class'])} "
             f"({row['class']}; interaction {_amount(row['interaction'], floor)} {u}).")
 
 

@@ -87,8 +87,15 @@ def _validation_lines(errors, prefix: str = "") -> list[InputError]:
 
 
 def _rename(exc: InputError, names: dict[str, str]) -> InputError:
-    """An analysis' field name (CLI-style, e.g. ``--target``) as the API's field."""
-    return InputError(names.get(exc.field, exc.field), exc.problem)
+    """An analysis' field name (CLI-style, e.g. ``--target``, or a bare subject field the
+    engine checks, e.g. ``baseline_25ohd_nmol_l``) as the API's field."""
+    from k2d3.inputs.subject import Subject
+
+    if exc.field in names:
+        return InputError(names[exc.field], exc.problem)
+    if exc.field in Subject.model_fields:
+        return InputError(f"regimen.subject.{exc.field}", exc.problem)
+    return exc
 
 
 def _days(req: schemas.RunRequest) -> tuple[float, str]:
