@@ -71,6 +71,16 @@ def test_warfarin_and_mk7_regimen(server, browser, page_errors, tmp_path):
     text = warnings.first.inner_text()
     assert "warfarin" in text and "Source:" in text
 
+    # the dose finder (long enough to run as a background job: the page polls its progress)
+    page.select_option("select[name=plan_observable]", "ohd25_nmol_l|>=")
+    page.fill("input[name=plan_value]", "75")
+    page.select_option("select[name=plan_forms]", "D3")
+    page.click("#plan-run")
+    page.wait_for_selector("#plan-out .answer", timeout=RUN_TIMEOUT_MS)
+    assert page.inner_text("#plan-out .answer").startswith("To reach ohd25_nmol_l>=75")
+    assert page.locator("#plan-out table tbody tr").count() == 1
+    assert page.locator("#error").is_hidden(), page.inner_text("#error")
+
     # downloads: the CSV link and the report
     csv = page.request.get(page.eval_on_selector("#dl-csv", "a => a.href"))
     assert csv.status == 200 and csv.text().startswith("day,ohd25_nmol_l")

@@ -75,7 +75,7 @@ class Job:
 
 class Runner:
     def __init__(self, workers: int = 2, sync_budget_s: float = 30.0, job_limit_s: float = 900.0,
-                 max_waiting: int = 8, keep: int = 64):
+                 max_waiting: int = 8, keep: int = 16):
         self.workers = max(1, workers)
         self.sync_budget_s = sync_budget_s
         self.job_limit_s = job_limit_s
