@@ -27,6 +27,6 @@ def names_the_problem(ctx, response, case):
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_5xx_and_every_4xx_names_the_problem(case):
     case.call_and_validate(checks=[not_a_server_error, names_the_problem])

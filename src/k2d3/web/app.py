@@ -110,6 +110,10 @@ def _days(req: schemas.RunRequest) -> tuple[float, str]:
     return 365.0, "days"
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 def _key(*parts) -> str:
     return json.dumps([p.model_dump(mode="json") if isinstance(p, pydantic.BaseModel) else p for p in parts],
                       sort_keys=True, default=str)
@@ -187,8 +191,8 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
         names = names or {}
         seconds = 0.0 if all(runner.cached(*p) for p in pieces) else estimate.seconds
         if seconds > runner.job_limit_s:
-            raise InputError(estimate.field, f"this request would run for about {seconds / 60:.0f} min, more "
-                                             f"than the {runner.job_limit_s / 60:.0f} min the server allows; "
+            raise InputError(estimate.field, f"this request would run for about {_duration(seconds)}, more "
+                                             f"than the {_duration(runner.job_limit_s)} the server allows; "
                                              "shorten it, or run it with the k2d3 command line")
 
         async def guarded():
@@ -232,7 +236,9 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
         return "plan", _key(regimen, options), args
 
     def plan_estimate(regimen, options: schemas.PlanOptions, prefix: str) -> cost.Estimate:
-        days = float(options.horizon_days or 365)
+        from k2d3.analyses.plan import settings
+
+        days = float(options.horizon_days or settings()["steady_state_days"])
         cost.check_doses(regimen, days)
         return cost.plan(regimen, days, len(options.targets), len(options.forms), f"{prefix}horizon_days")
 
