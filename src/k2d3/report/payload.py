@@ -140,7 +140,7 @@ def simulation(result, warnings: list[dict], regimen=None) -> dict:
 
 _CLASS_WORDS = {
     "additive": "the same as the two effects added together",
-    "synergy": "more than the two effects added together (in their direction)",
+    "synergy": "more than the two effects added together, in their direction",
     "antagonism": "less than the two effects added together",
     "inconclusive": "not settled: the 95% interval of the mean interaction spans more than one class",
 }

@@ -61,10 +61,10 @@ window.K2D3 = (function () {
 
   function layout(chart, yTitle, shapes, legend) {
     return {
-      height: 260, margin: { l: 56, r: 12, t: 8, b: 40 }, hovermode: "x unified",
-      xaxis: { title: { text: "day" }, zeroline: false },
+      height: legend ? 310 : 260, margin: { l: 56, r: 12, t: 8, b: legend ? 90 : 40 }, hovermode: "x unified",
+      xaxis: { title: { text: "day", standoff: 4 }, zeroline: false },
       yaxis: { title: { text: yTitle }, zeroline: false, automargin: true },
-      showlegend: !!legend, legend: { orientation: "h", y: -0.28, font: { size: 11 } },
+      showlegend: !!legend, legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top", font: { size: 11 } },
       shapes, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", font: { size: 12 },
     };
   }
