@@ -80,9 +80,50 @@ def test_far_above_upper_level_still_simulates_and_warns(tmp_path):
 
 
 def test_export_sbml(tmp_path):
-    p = k2d3("export-sbml", tmp_path / "m.xml")
-    assert p.returncode == 0
+    p = k2d3("export-sbml", "--out", tmp_path / "m.xml")
+    assert p.returncode == 0, p.stderr
     assert "<sbml" in (tmp_path / "m.xml").read_text()[:500]
+
+
+def test_export_sbml_of_a_regimen_has_its_doses_and_subject(tmp_path):
+    import libsbml
+
+    p = k2d3("export-sbml", EXAMPLE, "--days", 30, "--out", tmp_path / "run.xml")
+    assert p.returncode == 0, p.stderr
+    doc = libsbml.readSBMLFromFile(str(tmp_path / "run.xml"))
+    model = doc.getModel()
+    assert model.getParameter("age_years").getValue() == 60  # the file's subject
+    assert model.getParameter("last_dose_d3_mk7_sun").getValue() == 29 * 24
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_export_omex_writes_a_combine_archive(tmp_path):
+    import zipfile
+
+    p = k2d3("export-omex", EXAMPLE, "--days", 10, "--out", tmp_path / "run.omex")
+    assert p.returncode == 0, p.stderr
+    assert set(zipfile.ZipFile(tmp_path / "run.omex").namelist()) == {"model.xml", "simulation.sedml", "manifest.xml"}
+
+
+@pytest.mark.parametrize("args, field", [
+    (("export-sbml", "model.xml"), "REGIMEN"),          # the old positional output
+    (("export-sbml", EXAMPLE, "--days", "0"), "--days"),
+    (("export-omex", "missing.yaml"), "file"),
+])
+def test_bad_export_input_is_one_line_and_exit_2(tmp_path, args, field):
+    assert_one_line_error(k2d3(*args, cwd=tmp_path), field)
+    assert not list(tmp_path.iterdir())
+
+
+def test_export_to_a_directory_is_one_line_and_exit_2(tmp_path):
+    assert_one_line_error(k2d3("export-omex", EXAMPLE, "--out", tmp_path), "--out")
+
+
+def test_version_from_the_package_metadata():
+    from importlib.metadata import version
+
+    p = k2d3("--version")
+    assert p.returncode == 0 and p.stdout.strip() == f"k2d3 {version('k2d3')}"
 
 
 def test_warfarin_example_shows_the_inr_drift_after_mk7():
@@ -116,6 +157,9 @@ def test_bad_anticoagulant_input_is_one_line_and_exit_2(tmp_path, content, field
     ("diet:\n  - {food: gouda cheese, grams: 30, every: 1 day}\n", "diet.0.food", "did you mean gouda"),
     ("diet:\n  - {food: kimchee, grams: 30, every: 1 day}\n", "diet.0.food", None),
     ("diet:\n  - {food: natto, grams: -40, every: 1 day}\n", "diet.0.grams", "greater than 0"),
+    ("diet:\n  - {food: brie, portion: 2 slices, every: 1 day}\n", "diet.0.portion",
+     "known: oz (28.35 g), cup, sliced (144 g)"),
+    ("diet:\n  - {food: gouda, portion: -2 oz, every: 1 day}\n", "diet.0.portion", "positive number"),
 ])
 def test_bad_diet_is_one_line_and_exit_2(tmp_path, content, field, words):
     f = bad_file(tmp_path, content)
@@ -138,6 +182,24 @@ def test_intake_table_json_and_chart(tmp_path):
     rows = {r["form"]: r for r in rep["forms"]}
     assert rows["D3"]["supplements"] == pytest.approx(25.0)
     assert rows["MK-7"]["foods"] > 200 and rows["D3"]["sun"] > 0
+
+
+def test_foods_command_shows_one_food_ranks_and_fails_in_one_line():
+    p = k2d3("foods", "gouda")
+    assert p.returncode == 0, p.stderr
+    assert "not reported" in p.stdout and "fu2017" in p.stdout and "NDB 01022" in p.stdout and "65.6" in p.stdout
+    assert "secondary compilation" in p.stdout and "fdc_id 2341120" in p.stdout and "slice" in p.stdout
+    p = k2d3("foods", "--rich-in", "MK-7", "--per", "portion")
+    assert p.returncode == 0 and p.stdout.split("natto")[0].count("│") < 20    # natto ranks first
+    assert_one_line_error(k2d3("foods", "--rich-in", "zinc"), "--rich-in")
+    assert_one_line_error(k2d3("foods", "--rich-in", "K2", "--per", "slice"), "--per")
+
+
+def test_intake_lists_contributing_and_unreported_foods():
+    p = k2d3("intake", EXAMPLE.parent / "article_foods.yaml")
+    assert p.returncode == 0, p.stderr
+    assert "MK-7: natto" in p.stdout and "kamao2007" in p.stdout
+    assert "menaquinones (K2): not reported for" in p.stdout and "kimchi" in p.stdout
 
 
 def test_plan_prints_dose_and_rules_of_thumb(tmp_path):

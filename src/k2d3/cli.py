@@ -1,5 +1,5 @@
 """The ``k2d3`` command line: simulate a regimen file, validate against published data,
-export the model as SBML.
+export a run as SBML or a COMBINE archive.
 
 Bad input ends with one line naming the field and the problem, and exit code 2.
 """
@@ -20,6 +20,25 @@ from k2d3.errors import InputError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="k2d3: how vitamins D3 and K2 act in the body, from regimen to blood levels.")
 _out = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"k2d3 {version('k2d3')}")
+        except PackageNotFoundError:
+            print("k2d3 (not installed: no package metadata)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="print the version and exit"),
+) -> None:
+    """k2d3: how vitamins D3 and K2 act in the body, from regimen to blood levels."""
 
 
 def _markdown(header: tuple[str, ...], rows) -> None:
@@ -138,33 +157,152 @@ def validate(
         raise typer.Exit(1)
 
 
+def _export_inputs(regimen_file: Optional[Path], out: Path, days: Optional[float], suffix: str):
+    """The regimen and days of an export, and a usable --out (one-line errors otherwise)."""
+    import k2d3
+
+    if regimen_file is not None and regimen_file.suffix.lower() in (".xml", ".sbml", ".omex"):
+        raise InputError("REGIMEN", f"{str(regimen_file)!r} looks like an output file; give a regimen YAML "
+                                    f"and the output with --out {regimen_file}")
+    if days is not None and (not math.isfinite(days) or days <= 0):
+        raise InputError("--days", f"must be a positive number of days, got {days:g}")
+    if out.exists() and out.is_dir():
+        raise InputError("--out", f"{str(out)!r} is a directory; give a file name such as {suffix}")
+    regimen = k2d3.Regimen.from_yaml(regimen_file) if regimen_file is not None else k2d3.Regimen()
+    return regimen, days
+
+
 @app.command("export-sbml")
-def export_sbml(out: Path = typer.Argument(Path("k2d3.xml"), help="output SBML file")) -> None:
-    """Write the composed model as SBML (for COPASI, tellurium, libroadrunner)."""
-    from k2d3.model.build import sbml
+def export_sbml(
+    regimen_file: Optional[Path] = typer.Argument(None, metavar="[REGIMEN]", help="regimen YAML (default: the "
+                                                  "default subject, no regimen)"),
+    out: Path = typer.Option(Path("model.xml"), "--out", help="output SBML file"),
+    days: Optional[float] = typer.Option(None, help="simulated days the doses cover (default: the file's, else 365)"),
+) -> None:
+    """Write the SBML of a run: the subject's day-0 steady state as initial values and the
+    regimen's doses as events (for COPASI, tellurium, libroadrunner)."""
+    from k2d3.engine import export_state
     from k2d3.report.files import write_atomic
 
-    write_atomic(out, sbml())
-    _out.print(f"wrote {out}")
+    try:
+        regimen, days = _export_inputs(regimen_file, out, days, "model.xml")
+        text = export_state.sbml(None, regimen, days)
+    except InputError as exc:
+        _fail(exc)
+    write_atomic(out, text)
+    print(f"wrote {out}")
+
+
+@app.command("export-omex")
+def export_omex(
+    regimen_file: Path = typer.Argument(..., metavar="REGIMEN", help="regimen YAML"),
+    out: Path = typer.Option(Path("run.omex"), "--out", help="output COMBINE archive"),
+    days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
+) -> None:
+    """Write a COMBINE archive of a run: the SBML, a SED-ML simulation with a report and plots
+    of the observables, and the manifest (for tellurium or any SED-ML tool)."""
+    from k2d3.engine import export_state
+    from k2d3.model import omex
+    from k2d3.report.files import write_atomic
+
+    try:
+        regimen, days = _export_inputs(regimen_file, out, days, "run.omex")
+        archive = omex.omex(export_state.state(None, regimen, days))
+    except InputError as exc:
+        _fail(exc)
+    write_atomic(out, archive)
+    print(f"wrote {out}")
 
 
 @app.command("foods")
-def list_foods(search: Optional[str] = typer.Argument(None, help="part of a food name, alias or group")) -> None:
-    """The food composition table (per 100 g), or the foods matching SEARCH."""
+def list_foods(
+    search: Optional[str] = typer.Argument(None, help="a food (shows every value with its source), or part of "
+                                           "a name, alias or group"),
+    rich_in: Optional[str] = typer.Option(None, "--rich-in", help="rank foods by a nutrient: D, D3, D2, K1, K2, "
+                                          "MK-4, MK-7, MK-9, calcium"),
+    per: str = typer.Option("100g", "--per", help="with --rich-in: amount per '100g' or per 'portion' (the "
+                            "food's first listed portion)"),
+    top: int = typer.Option(25, "--top", min=1, help="with --rich-in: how many foods"),
+) -> None:
+    """The food composition table (per 100 g), one food in full, or foods ranked by a nutrient."""
     from k2d3.inputs import foods
 
+    try:
+        if rich_in is not None:
+            ranked = foods.rich_in(rich_in, per)
+        elif per != "100g":
+            raise InputError("--per", "goes with --rich-in")
+        exact = None
+        if rich_in is None and search:
+            try:
+                exact = foods.find(search, "food")
+            except InputError:
+                exact = None
+    except InputError as exc:
+        _fail(exc)
+    if rich_in is not None:
+        unit = "mg" if rich_in.strip().lower() == "calcium" else "ug"
+        t = Table(title=f"k2d3 foods richest in {rich_in} ({unit} per {'portion' if per == 'portion' else '100 g'})")
+        for col in ("food", "group", f"{rich_in} {unit}", "per", "country", "source"):
+            t.add_column(col, overflow="fold")
+        for food, amount, basis in ranked[:top]:
+            keys = sorted({k for _, k, _ in food.sources})
+            t.add_row(food.name, food.group, _fmt(amount), basis, food.country or "-", ", ".join(keys))
+        _out.print(t)
+        return
+    if exact is not None:
+        _food_detail(exact)
+        return
     hits = foods.search(search)
-    t = Table(title=f"k2d3 foods ({len(hits)} of {len(foods.foods())}), per 100 g")
-    cols = ["D3 ug", "D2 ug", "K1 ug", "MK-4 ug", "MK-7 ug", "MK-8/9 ug", "MK range ug", "Ca mg", "fat g"]
-    for col in ("food", "group", *cols, "source"):
+    if search and not hits:
+        _fail(InputError("food", f"no food matches {search!r} (k2d3 foods lists them)"))
+    t = Table(title=f"k2d3 foods ({len(hits)} of {len(foods.foods())}), per 100 g; '-' = not reported")
+    cols = ["D3 ug", "D2 ug", "K1 ug", "MK-4 ug", "MK-7 ug", "MK total ug", "MK range ug", "Ca mg", "fat g"]
+    for col in ("food", "group", *cols):
         t.add_column(col, overflow="fold")
     for f in hits:
-        mk89 = [v for v in (f.per_100g["mk8_ug"], f.per_100g["mk9_ug"]) if v is not None]
         vals = [f.per_100g["d3_ug"], f.per_100g["d2_ug"], f.per_100g["k1_ug"], f.per_100g["mk4_ug"],
-                f.per_100g["mk7_ug"], sum(mk89) if mk89 else None,
+                f.per_100g["mk7_ug"], f.mk_total_ug,
                 "-" if f.mk_range_ug is None else f"{f.mk_range_ug[0]:g}-{f.mk_range_ug[1]:g}", f.calcium_mg, f.fat_g]
-        t.add_row(f.name, f.group, *(_fmt(v) for v in vals), f.source[:80])
+        t.add_row(f.name, f.group, *(_fmt(v) for v in vals))
     _out.print(t)
+    print("k2d3 foods NAME shows one food with the source of every value")
+
+
+def _food_detail(food) -> None:
+    """Every value of one food with its source; empty cells as 'not reported'."""
+    from k2d3.inputs import foods
+
+    head = f"{food.name} ({food.group}" + (f", {food.country}" if food.country else "") + ")"
+    t = Table(title=f"k2d3 foods: {head}, per 100 g")
+    for col in ("value", "amount", "source"):
+        t.add_column(col, overflow="fold")
+    labels = {"d3_ug": "vitamin D3 ug", "d2_ug": "vitamin D2 ug", "ohd25_ug": "25(OH)D3 ug", "k1_ug": "K1 ug",
+              **{c: f"MK-{c[2:-3]} ug" for c in foods.MK_COLUMNS}, "mk_total_ug": "menaquinones, total (central) ug",
+              "mk_low_ug": "menaquinones, lowest analysis ug", "mk_high_ug": "menaquinones, highest analysis ug",
+              "calcium_mg": "calcium mg", "fat_g": "fat g"}
+    for col, label in labels.items():
+        v = food.value(col) if col not in ("mk_low_ug", "mk_high_ug") else (
+            None if food.mk_range_ug is None else food.mk_range_ug[col == "mk_high_ug"])
+        refs = "; ".join(f"{k}: {d}" for k, d in food.source_of(col))
+        t.add_row(label, "not reported" if v is None else _fmt(v), refs or "-")
+    for label, grams in food.portions.items():
+        t.add_row(f"portion: {label}", f"{grams:g} g", "; ".join(f"{k}: {d}" for k, d in food.source_of("portions")))
+    if food.fortification:
+        t.add_row("fortification", food.fortification,
+                  "; ".join(f"{k}: {d}" for k, d in food.source_of("fortification")))
+    _out.print(t)
+    print("references:")
+    for key in dict.fromkeys(k for _, k, _ in food.sources):
+        print(f"  {key}: {foods.citation(key)}")
+    dosed = foods.dosed_per_100g(food)
+    if foods.UNSPECIFIED_MK in dosed:
+        print(f"menaquinones of unreported form ({_fmt(dosed[foods.UNSPECIFIED_MK])} ug/100 g) are dosed into the "
+              "long-chain MK-8/MK-9 pool")
+    for note in food.notes:
+        print(f"note: {note}")
+    if food.aliases:
+        print("also called: " + ", ".join(food.aliases))
 
 
 @app.command("intake")
@@ -202,9 +340,12 @@ def intake_report(
     for col in ("form", "unit", "usual diet", "foods", "supplements", "sun", "total"):
         t.add_column(col, justify="left" if col in ("form", "unit") else "right")
     for r in rep["forms"]:
+        if r["total"] == 0 and r["form"] not in ("D3", "K1", "MK-7", "calcium"):
+            continue  # a form nothing supplies
         t.add_row(r["form"], r["unit"], *(_fmt(float(r[k])) for k in ("usual_diet", "foods", "supplements", "sun",
                                                                         "total")))
     _out.print(t)
+    _print_food_contributions(rep)
     t = Table(title="against reference intakes (sun not counted as intake)")
     for col in ("group", "intake", "body", "kind", "value", "status", "source"):
         t.add_column(col, overflow="fold")
@@ -220,6 +361,26 @@ def intake_report(
         print(f"sun: about {sun:.3g} ug/day of D3 made in skin (as oral D3), on top of the intake")
     if out is not None:
         print(f"wrote intake.json, intake.png to {out}")
+
+
+def _print_food_contributions(rep: dict) -> None:
+    """Per form, the foods that contributed (with sources); per nutrient, the eaten foods not counted."""
+    if not any(r["food_contributions"] for r in rep["forms"]) and not any(rep["not_reported"].values()):
+        return
+    print("foods per form (amount per day; source):")
+    cited: dict[str, str] = {}
+    for r in rep["forms"]:
+        for c in r["food_contributions"]:
+            refs = "; ".join(f"{s['key']}: {s['detail']}" for s in c["sources"])
+            cited.update({s["key"]: s["citation"] for s in c["sources"]})
+            print(f"  {r['form']}: {c['food']} {_fmt(c['amount'])} {r['unit']} ({refs})")
+    for group, names in rep["not_reported"].items():
+        if names:
+            print(f"  {group}: not reported for {', '.join(names)} (not counted)")
+    if cited:
+        print("references:")
+        for key, text in cited.items():
+            print(f"  {key}: {text}")
 
 
 def limits_of(group_row: dict) -> list[str]:
@@ -289,6 +450,96 @@ def _dose_text(form: str, ug: float) -> str:
     from k2d3.report.payload import dose_text
 
     return dose_text(form, ug)
+
+
+def _range(text: Optional[str], field: str) -> Optional[tuple[float, float]]:
+    """'50-70' -> (50.0, 70.0); a malformed range is a one-line error."""
+    if text is None:
+        return None
+    try:
+        lo, hi = (float(x) for x in text.split("-", 1))
+    except ValueError:
+        raise InputError(field, f"must be a range like 50-70, got {text!r}") from None
+    return lo, hi
+
+
+def _observable_list(text: Optional[str], default: tuple[str, ...]) -> list[str]:
+    from k2d3.model.observables import names
+
+    chosen = [n.strip() for n in text.split(",") if n.strip()] if text else list(default)
+    for n in chosen:
+        if n not in names():
+            raise InputError("--outputs", f"unknown observable {n!r} (see k2d3 observables)")
+    return chosen
+
+
+POPULATION_OUTPUTS = ("ohd25_nmol_l", "pth_pmol_l", "ucoc_fraction", "dp_ucmgp_pmol_l",
+                      "bmd_lumbar_spine_pct_change", "inr")
+
+
+@app.command("population")
+def population_cmd(
+    regimen_file: Path = typer.Argument(..., help="regimen YAML (its subject is the base of the population)"),
+    n: int = typer.Option(..., "--n", help="virtual subjects"),
+    seed: int = typer.Option(0, help="seed: the same seed draws the same subjects"),
+    days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
+    age: Optional[str] = typer.Option(None, help="age range to draw from, e.g. 50-70 (default: the subject's age)"),
+    female_fraction: Optional[float] = typer.Option(None, help="share of women to draw (default: the subject's sex)"),
+    ancestry: str = typer.Option("european", help="genotype frequencies: european, east_asian or african"),
+    outputs: Optional[str] = typer.Option(None, help="observables to summarise and draw, comma-separated"),
+    out: Optional[Path] = typer.Option(None, help="directory for summary files, population.png and the Parquet values"),
+    resume: bool = typer.Option(False, help="keep the finished chunks of a killed run in --out and compute the rest"),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, tcp://host:port (default: this machine)"),
+    chunk_size: Optional[int] = typer.Option(None, help="subjects per chunk (default: sized to the output)"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
+) -> None:
+    """Any regimen over a virtual population: spread of every observable, subject-level Parquet."""
+    import k2d3
+    from k2d3.analyses import chunks
+    from k2d3.analyses.population_run import simulate_population
+    from k2d3.files import write_atomic
+    from k2d3.report import population as figure
+
+    try:
+        if days is not None and (not math.isfinite(days) or days <= 0):
+            raise InputError("--days", f"must be a positive number of days, got {days:g}")
+        if resume and out is None:
+            raise InputError("--resume", "needs --out (the directory of the run to resume)")
+        if chunk_size is not None and chunk_size < 1:
+            raise InputError("--chunk-size", f"must be at least 1, got {chunk_size}")
+        regimen = k2d3.Regimen.from_yaml(regimen_file)
+        default = POPULATION_OUTPUTS if regimen.medications else POPULATION_OUTPUTS[:-1]  # INR on an antagonist
+        names = _observable_list(outputs, default)
+        pop = k2d3.Population(n=n, seed=seed, age=_range(age, "--age"), female_fraction=female_fraction,
+                              ancestry=ancestry)
+        client = chunks.connect(scheduler)
+        result = simulate_population(pop, regimen.subject, regimen, days or regimen.days or 365.0, out_dir=out,
+                                     resume=resume, client=client, chunk_size=chunk_size,
+                                     provenance={"version": k2d3.__version__, "seed": seed})
+        summary = result.summary(names)
+    except InputError as exc:
+        _fail(exc)
+    record = {"subjects": n, "seed": seed, "days": float(result.days[-1]), "drawn": result.drawn,
+              "provenance": result.provenance, "summary": summary.to_dict(orient="records")}
+    if out is not None:
+        write_atomic(out / "summary.json", json.dumps(record, indent=2, default=str))
+        write_atomic(out / "summary.csv", summary.to_csv(index=False))
+        write_atomic(out / "population.png", figure.png(result, names))
+    if as_json:
+        sys.stdout.write(json.dumps(record, indent=2, default=str) + "\n")
+        return
+    t = Table(title=f"k2d3 population: {n} virtual subjects (seed {seed}), day {result.days[-1]:g}")
+    for col in ("observable", "unit", "mean", "SD", "2.5%", "median", "97.5%"):
+        t.add_column(col, justify="left" if col in ("observable", "unit") else "right", no_wrap=True)
+    from k2d3.model.observables import observables
+
+    for row in summary.itertuples():
+        t.add_row(row.observable, observables()[row.observable].unit, _fmt(row.mean), _fmt(row.sd),
+                  _fmt(row.p2_5), _fmt(row.p50), _fmt(row.p97_5))
+    _out.print(t)
+    print(f"drawn for each subject: {', '.join(result.drawn) or 'nothing'}; the rest is the file's subject")
+    if out is not None:
+        print(f"wrote summary.json, summary.csv, population.png, subjects.parquet and values/ to {out}")
 
 
 @app.command("observables")

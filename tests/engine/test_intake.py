@@ -53,3 +53,52 @@ def test_status_against_the_upper_level():
     assert _limit(rep, "vitamin D (D3+D2)", "EFSA", "AI")["status"] == "meets"
     assert limits.lowest_upper(k2d3.Subject(), "vitamin_d").body == "IOM and EFSA"
     assert limits.lowest_upper(k2d3.Subject(), "vitamin_k") is None
+
+
+def test_article_week_of_foods_contributes_what_the_table_says():
+    """examples/article_foods.yaml: natto, Gouda, Brie, egg yolk, salmon and UV mushrooms each
+    contribute (grams per week / 7) x their table value, with the table's sources listed."""
+    from pathlib import Path
+
+    regimen = k2d3.Regimen.from_yaml(Path(__file__).parents[2] / "examples" / "article_foods.yaml")
+    rep = intake.report(k2d3.Subject(), regimen, 28)
+    rows = {r["form"]: r for r in rep["forms"]}
+    table = foods.foods()
+
+    def contribution(form, food):
+        hit = [c for c in rows[form]["food_contributions"] if c["food"] == food]
+        assert hit, f"{food} not listed under {form}"
+        assert hit[0]["sources"] and all(s["citation"] and s["detail"] for s in hit[0]["sources"])
+        return hit[0]["amount"]
+
+    # natto 1/4 cup (43.75 g, USDA SR25 WEIGHT) once a week: MK-7 865 ug/100 g (median of 775, 865, 939)
+    assert contribution("MK-7", "natto") == pytest.approx(43.75 * 8.65 / 7)
+    # Gouda 1 oz daily, Brie 1 oz weekly: their own per-form rows (secondary compilation, said in the source)
+    for form, col in (("MK-4", "mk4_ug"), ("MK-8", "mk8_ug"), ("MK-9", "mk9_ug")):
+        assert contribution(form, "gouda") == pytest.approx(28.35 * table["gouda"].per_100g[col] / 100)
+        assert contribution(form, "brie") == pytest.approx(28.35 * table["brie"].per_100g[col] / 100 / 7)
+    assert contribution("MK-9", "gouda") == pytest.approx(28.35 * 0.396)
+    assert not [c for c in rows["MK, form not reported"]["food_contributions"] if c["food"] in ("gouda", "brie")]
+    assert contribution("calcium", "gouda") == pytest.approx(28.35 * 7.00)
+    # 2 egg yolks (17 g each) weekly: D3 5.4 ug/100 g (USDA SR25 01125), MK-4 47.7 and MK-6 0.7 ug/100 g
+    assert contribution("D3", "egg_yolk") == pytest.approx(34 * 0.054 / 7)
+    assert contribution("MK-4", "egg_yolk") == pytest.approx(34 * 0.477 / 7)
+    assert contribution("MK-6", "egg_yolk") == pytest.approx(34 * 0.007 / 7)
+    # wild salmon 4 oz (USDA: 3 oz = 85 g) weekly: D3 14.0 ug/100 g (Jakobsen 2019, midpoint of 9.4 and 18.5)
+    assert table["salmon_wild"].portions["oz"] == pytest.approx(85 / 3, abs=1e-3)
+    assert contribution("D3", "salmon_wild") == pytest.approx(4 * table["salmon_wild"].portions["oz"] * 0.14 / 7)
+    # UV-exposed mushrooms 1 cup diced (86 g) weekly: D2 11.2 ug/100 g (USDA SR25 11998)
+    assert contribution("D2", "mushrooms_uv_exposed") == pytest.approx(86 * 0.112 / 7)
+    # mackerel 1 fillet (112 g), sauerkraut 1/2 cup (71 g), kimchi 50 g, weekly
+    assert contribution("MK-4", "mackerel") == pytest.approx(112 * 0.02 / 7)
+    assert contribution("MK-6", "sauerkraut") == pytest.approx(71 * 0.015 / 7)
+    assert contribution("MK-4", "kimchi") == pytest.approx(50 * 0.019 / 7)
+    for name in ("natto", "gouda", "brie", "egg_yolk", "salmon_wild", "mushrooms_uv_exposed"):
+        assert table[name].sources
+    # what the table does not report is named, not silently zero: no menaquinone analysis of wild Atlantic
+    # salmon or of boiled eggs was found
+    assert rep["not_reported"]["menaquinones (K2)"] == ["egg_boiled", "salmon_wild"]
+    assert "salmon_wild" in rep["not_reported"]["K1"] and "kimchi" in rep["not_reported"]["calcium"]
+    # the per-food contributions add up to the foods column
+    for r in rep["forms"]:
+        assert sum(c["amount"] for c in r["food_contributions"]) == pytest.approx(r["foods"])

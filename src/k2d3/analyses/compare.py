@@ -263,10 +263,9 @@ def compare(subject: Subject | None = None, regimen: Regimen | None = None, days
     """Run the 2x2 factorial of ``regimen``'s vitamin D and vitamin K supplements.
 
     ``population``: a ``Population``; each sampled subject (covariates and parameter
-    variability) gets all four arms, run together in the batched engine (``engine="batch"``)
-    or one subject at a time on the reference engine (``engine="reference"``) in a local
-    process pool (``workers``, default the machine's cores; 1 = serial); the default "auto"
-    takes whichever is faster for the population's size. ``simulator`` replaces the engine (tests inject a response
+    variability) gets all four arms, run in the population engine (``engine="compiled"``,
+    the default) or one subject at a time on the reference engine (``engine="reference"``)
+    in a local process pool (``workers``, default the machine's cores; 1 = serial). ``simulator`` replaces the engine (tests inject a response
     with a known interaction): ``simulator(subject, regimen, days, times=, parameters=)``
     returning an object with a ``timecourse`` DataFrame.
     """

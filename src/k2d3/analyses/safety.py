@@ -12,8 +12,7 @@ from k2d3.engine.simulate import Result, simulate
 from k2d3.inputs import foods
 from k2d3.inputs.regimen import Regimen
 
-_VITAMIN_K = {"K1", "MK-4", "MK-7", "MK-8", "MK-9"}
-_K_COLUMNS = ("k1_ug", "mk4_ug", "mk7_ug", "mk8_ug", "mk9_ug")
+_VITAMIN_K = {"K1", "MK-4", "MK-5", "MK-6", "MK-7", "MK-8", "MK-9", "MK-10", foods.UNSPECIFIED_MK}
 #: Days after a change at which its INR effect is reported: five half-lives of factor II
 #: (60 h), the slowest clotting factor, so the new level is reached.
 SETTLE_DAYS = 14.0
@@ -25,7 +24,7 @@ _ADVICE = ("do not start, stop or change K1/K2 intake without your clinician, wh
 
 def _carries_vitamin_k(item) -> bool:
     food = foods.foods()[item.food]
-    return any(food.per_100g[c] for c in _K_COLUMNS)
+    return any(c in _VITAMIN_K for c in foods.dosed_per_100g(food))
 
 
 def _k_items(regimen: Regimen) -> list[tuple[str, object]]:

@@ -17,7 +17,7 @@ from k2d3.model.build import parameters
 
 HOURS_PER_DAY = 24.0
 DAYS_PER_YEAR = 365.25
-_VITAMIN_K = ("K1", "MK-4", "MK-7", "MK-8", "MK-9")
+_VITAMIN_K = ("K1", "MK-4", "MK-5", "MK-6", "MK-7", "MK-8", "MK-9", "MK-10", foods.UNSPECIFIED_MK)
 FAT_SOLUBLE = ("D3", "D2", "calcifediol", *_VITAMIN_K)
 
 
@@ -76,26 +76,20 @@ def food_matrix_factor(compound: str) -> float:
 
 
 def diet_doses(item: DietItem, horizon_h: float) -> list[Dose]:
-    """The vitamins in a portion of food as doses; the food's own fat (plus any stated
-    meal fat) sets the fat factor."""
+    """The vitamins and calcium in a portion of food as doses (``foods.dosed_per_100g``); the
+    food's own fat (plus any stated meal fat) sets the fat factor."""
     food = foods.foods()[item.food]
     fat = (food.fat_g or 0.0) * item.grams / 100.0 + (item.with_meal_fat_g or 0.0)
     times = _times(item, horizon_h)
     out = []
-    for column, compound in foods.NUTRIENTS.items():
-        ug = food.per_100g[column]
-        if not ug:
-            continue
+    for compound, per_100g in foods.dosed_per_100g(food).items():
         c = compounds.compounds()[compound]
-        amount = c.nmol(ug * item.grams / 100.0) * c.amount_scale
-        amount *= fat_factor(c.name, fat) * food_matrix_factor(c.name)
+        amount = c.nmol(per_100g * item.grams / 100.0) * c.amount_scale
+        if c.name in FAT_SOLUBLE:
+            amount *= fat_factor(c.name, fat) * food_matrix_factor(c.name)
         if c.name == "D2":
             amount *= _p("rel_potency_d2")
         out += [Dose(t, c.target, amount, c.name) for t in times]
-    if food.calcium_mg:
-        ca = compounds.compounds()["calcium"]
-        amount = ca.nmol(1000.0 * food.calcium_mg * item.grams / 100.0) * ca.amount_scale
-        out += [Dose(t, ca.target, amount, "calcium") for t in times]
     return out
 
 
@@ -142,19 +136,26 @@ def sun_doses(sun: Sun, subject: Subject, horizon_h: float) -> list[Dose]:
     return out
 
 
-def doses(regimen: Regimen, subject: Subject, horizon_h: float) -> list[Dose]:
-    """Every dose of the regimen up to ``horizon_h``, in time order."""
-    out: list[Dose] = []
+def by_source(regimen: Regimen, subject: Subject, horizon_h: float) -> list[tuple[str, list[Dose]]]:
+    """The doses up to ``horizon_h`` of each source (a supplement, a food, a medication, the
+    sun), named for what it is, in the order of the regimen."""
+    out: list[tuple[str, list[Dose]]] = []
     for s in regimen.supplements:
-        out += supplement_doses(s, horizon_h)
+        out.append((s.compound, supplement_doses(s, horizon_h)))
     for item in regimen.diet:
-        out += diet_doses(item, horizon_h)
+        out.append((item.food, diet_doses(item, horizon_h)))
     for m in regimen.medications:
         c = compounds.compounds()[m.drug]
-        out += [Dose(t, c.target, m.dose_nmol * c.amount_scale, c.name) for t in _times(m, horizon_h)]
+        out.append((m.drug, [Dose(t, c.target, m.dose_nmol * c.amount_scale, c.name) for t in _times(m, horizon_h)]))
     if regimen.sun is not None and regimen.sun.minutes_per_day > 0:
-        out += sun_doses(regimen.sun, subject, horizon_h)
-    return sorted(out, key=lambda d: d.time_h)
+        out.append(("sun", sun_doses(regimen.sun, subject, horizon_h)))
+    return out
+
+
+def doses(regimen: Regimen, subject: Subject, horizon_h: float) -> list[Dose]:
+    """Every dose of the regimen up to ``horizon_h``, in time order."""
+    return sorted((d for _, source in by_source(regimen, subject, horizon_h) for d in source),
+                  key=lambda d: d.time_h)
 
 
 def grouped(dose_list: list[Dose]) -> list[tuple[float, dict[str, float]]]:
@@ -174,13 +175,9 @@ def mean_daily_intake_ug(regimen: Regimen, horizon_h: float) -> dict[str, float]
         n = len(_times(s, horizon_h))
         out[c.name] += n * c.ug(s.dose_nmol) / days
     for item in regimen.diet:
-        food = foods.foods()[item.food]
         n = len(_times(item, horizon_h))
-        for column, compound in foods.NUTRIENTS.items():
-            if food.per_100g[column]:
-                out[compound] += n * food.per_100g[column] * item.grams / 100.0 / days
-        if food.calcium_mg:
-            out["calcium"] += n * food.calcium_mg * 1000.0 * item.grams / 100.0 / days
+        for compound, per_100g in foods.dosed_per_100g(foods.foods()[item.food]).items():
+            out[compound] += n * per_100g * item.grams / 100.0 / days
     return dict(out)
 
 

@@ -36,6 +36,7 @@ class Result:
     doses: list[dosing.Dose] = field(repr=False)
     parameters: dict[str, float] = field(repr=False)
     titrated_dose_mg: dict[str, float] = field(default_factory=dict)
+    band: dict[str, pd.DataFrame] | None = field(default=None, repr=False)  # p5 / p95 over the ensemble
 
     def summary(self) -> dict:
         """Per observable: baseline, end, min, max, time in the reference range (fraction),
@@ -59,30 +60,69 @@ def _output_times(days: float, times) -> np.ndarray:
 
 def simulate(subject: Subject | None = None, regimen: Regimen | None = None,
              days: float | None = None, times=None,
-             parameters: dict[str, float] | None = None) -> Result:
+             parameters: dict[str, float] | None = None, uncertainty: bool = False) -> Result:
     """Simulate ``regimen`` in ``subject`` for ``days`` (default: the regimen's, else 365).
 
     ``times``: output times in days (default: every day). A subject given in the regimen
     file is used when ``subject`` is None. ``parameters`` overrides entries of the
     parameter table for this run (sensitivity analyses, calibration, populations).
+    ``uncertainty``: also run the calibration's parameter ensemble (``model/posterior.parquet``)
+    and return each observable's 5th-95th percentile band (``Result.band``): what the data
+    leave undetermined about this subject's course, not how people differ.
     """
-    regimen = regimen if regimen is not None else Regimen()
-    subject = subject if subject is not None else (regimen.subject or Subject())
-    days = float(days if days is not None else (regimen.days or DEFAULT_DAYS))
-    if not math.isfinite(days) or days <= 0:
-        raise InputError("days", f"must be a positive number, got {days!r}")
+    subject, regimen, days = resolve(subject, regimen, days)
     out_days = _output_times(days, times)
     regimen, titrated = titrate(subject, regimen, parameters)
     horizon = days * HOURS_PER_DAY
     dose_list = dosing.doses(regimen, subject, horizon)
 
     rr = runner()
-    params = equilibrium.equilibrate(rr, subject, parameters or {})
-    rr["ca_supplement_mean_mmol_h"] = dosing.mean_calcium_supplement_mmol_h(regimen, horizon)
+    params = day0(rr, subject, regimen, horizon, parameters)
     names = observables.names()
     rows = _integrate(rr, dosing.grouped(dose_list), out_days * HOURS_PER_DAY, horizon, names)
     frame = pd.DataFrame(rows, index=pd.Index(out_days, name="day"), columns=names)
-    return Result(frame, subject, regimen, days, dose_list, params, titrated)
+    result = Result(frame, subject, regimen, days, dose_list, params, titrated)
+    if uncertainty:
+        result.band = _band(subject, regimen, days, out_days, parameters)
+    return result
+
+
+def _band(subject: Subject, regimen: Regimen, days: float, out_days, parameters) -> dict[str, pd.DataFrame]:
+    """The 5th and 95th percentiles of every observable over the calibration's ensemble
+    (run in the population engine; the user's overrides are kept in every draw)."""
+    from k2d3.engine.population_engine import simulate_many
+    from k2d3.model.build import ensemble
+
+    draws = ensemble()
+    if draws is None:
+        raise InputError("uncertainty", "no calibrated parameter ensemble is installed "
+                                        "(scripts/calibrate.py --write makes one)")
+    overrides = [{**{k: float(v) for k, v in row.items()}, **(parameters or {})}
+                 for row in draws.to_dict(orient="records")]
+    values, grid = simulate_many([subject] * len(overrides), regimen, days, times=out_days, parameters=overrides)
+    index = pd.Index(grid, name="day")
+    return {f"p{q}": pd.DataFrame(np.percentile(values, q, axis=0), index=index, columns=observables.names())
+            for q in (5, 95)}
+
+
+def resolve(subject: Subject | None, regimen: Regimen | None, days: float | None) -> tuple[Subject, Regimen, float]:
+    """What a run uses when arguments are left out: an empty regimen, the regimen's subject
+    (else the default one), the regimen's days (else 365)."""
+    regimen = regimen if regimen is not None else Regimen()
+    subject = subject if subject is not None else (regimen.subject or Subject())
+    days = float(days if days is not None else (regimen.days or DEFAULT_DAYS))
+    if not math.isfinite(days) or days <= 0:
+        raise InputError("days", f"must be a positive number, got {days!r}")
+    return subject, regimen, days
+
+
+def day0(rr, subject: Subject, regimen: Regimen, horizon_h: float, parameters: dict[str, float] | None) -> dict[str, float]:
+    """Set ``rr`` to day 0 of a run of ``regimen`` (already titrated) until ``horizon_h``: the
+    subject's steady state, and the run's mean supplemental calcium. Returns the parameters
+    set for the subject (``equilibrium.equilibrate``)."""
+    params = equilibrium.equilibrate(rr, subject, parameters or {})
+    rr["ca_supplement_mean_mmol_h"] = dosing.mean_calcium_supplement_mmol_h(regimen, horizon_h)
+    return params
 
 
 def titrate(subject: Subject, regimen: Regimen, parameters: dict[str, float] | None = None):

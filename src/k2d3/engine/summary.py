@@ -37,6 +37,9 @@ def observable_stats(result) -> dict[str, dict]:
             "reference_range": list(obs.range) if obs.range else None,
             "time_in_range": _time_in_range(days, v, obs.range),
         }
+        if getattr(result, "band", None) is not None:  # parameter uncertainty (the calibration's ensemble)
+            out[name]["end_interval_90"] = [float(result.band["p5"][name].iloc[-1]),
+                                            float(result.band["p95"][name].iloc[-1])]
     return out
 
 

@@ -126,10 +126,28 @@ class Medication(_Dosed):
 
 
 class DietItem(Schedule):
-    """A portion of a food from the food table on a schedule; its own fat counts as meal fat."""
+    """A food from the food table on a schedule, by ``grams`` or ``portion`` ('2 slices',
+    '1 egg', '1 cup', '1 tbsp': the food's portion weights from the same table); its own
+    fat counts as meal fat. Given both, they must agree."""
 
     food: str
     grams: float = Field(gt=0, le=5000)
+    portion: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _portion_to_grams(cls, data):
+        if isinstance(data, dict) and data.get("portion") is not None:
+            food = foods.find(data.get("food"), "food")
+            grams = foods.portion_grams(food, data["portion"], "portion")
+            given = data.get("grams")
+            if given is not None and not (isinstance(given, (int, float)) and abs(given - grams) <= 1e-6 * grams):
+                raise InputError("grams", f"{given!r} does not match portion {data['portion']!r} "
+                                          f"({grams:g} g); give one of them")
+            data = {**data, "grams": grams}
+        elif isinstance(data, dict) and "grams" not in data:
+            raise InputError("grams", "give 'grams' (e.g. 30) or 'portion' (e.g. '2 slices', '1 cup')")
+        return data
 
     @field_validator("food")
     @classmethod

@@ -1,7 +1,8 @@
 """Compose the subsystem Antimony files and ``parameters.yaml`` into one SBML model.
 
-The SBML string is what every backend simulates and what ``k2d3 export-sbml`` writes;
-it is built once per process (and per set of subsystems) and cached.
+The SBML string is what every backend simulates and what ``k2d3 export-sbml`` starts from
+(``model.export`` adds a run's day-0 state and doses); it is built once per process (and
+per set of subsystems) and cached.
 """
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ class Parameter:
     evidence: str
     cv: float | None = None
     cv_source: str | None = None  # where the between-subject CV comes from, and its conversion
+    prior: float | None = None    # for a jointly calibrated parameter: its parameters.yaml value
+    prior_source: str | None = None
+    interval: tuple[float, float] | None = None  # 5th-95th percentile of the calibration's ensemble
 
 
 EVIDENCE_LEVELS = ("clinical", "observational", "preclinical", "assumed")
@@ -59,6 +63,26 @@ def parameters() -> dict[str, Parameter]:
                                 str(e["source"]).strip(), e["evidence"],
                                 None if cv is None else float(cv),
                                 None if cv_source is None else str(cv_source).strip())
+    return _calibrated(table)
+
+
+def _calibrated(table: dict[str, Parameter]) -> dict[str, Parameter]:
+    """The joint calibration's estimates (``calibrated.yaml``, written by
+    scripts/calibrate.py) replace the values they estimate; each keeps its parameters.yaml
+    value and source as its prior."""
+    path = resources.files("k2d3.model").joinpath("calibrated.yaml")
+    if not path.is_file():
+        return table
+    fit = yaml.safe_load(path.read_text())
+    for name, e in fit["parameters"].items():
+        if name not in table:
+            raise ValueError(f"calibrated.yaml: {name} is not in parameters.yaml")
+        p = table[name]
+        table[name] = Parameter(
+            name, float(e["estimate"]), p.unit, p.description,
+            f"calibrated jointly by scripts/calibrate.py (commit {fit['commit']}) to data/trials.csv; "
+            f"prior: lognormal, median {p.value:g}, SD of log {e['prior_sd_log']:g}, from: {p.source}",
+            p.evidence, p.cv, p.cv_source, p.value, p.source, tuple(e["interval_90"]))
     return table
 
 
@@ -100,6 +124,28 @@ def sbml(subsystems: tuple[str, ...] = SUBSYSTEMS) -> str:
     if not out:
         raise ValueError("model does not translate to SBML: " + antimony.getLastError())
     return out
+
+
+@functools.cache
+def ensemble():
+    """The calibration's parameter ensemble (``posterior.parquet``: one row per draw, one
+    column per estimated parameter), or None where no calibration was installed."""
+    path = resources.files("k2d3.model").joinpath("posterior.parquet")
+    if not path.is_file():
+        return None
+    import pandas as pd
+
+    with resources.as_file(path) as p:
+        return pd.read_parquet(p)
+
+
+@functools.cache
+def model_hash(subsystems: tuple[str, ...] = SUBSYSTEMS) -> str:
+    """A short hash of the composed model (equations and every parameter value): results
+    record it, so that a number can be traced to the model that made it."""
+    import hashlib
+
+    return hashlib.sha256(sbml(subsystems).encode()).hexdigest()[:16]
 
 
 def undefined_symbols(subsystems: tuple[str, ...] = SUBSYSTEMS) -> list[str]:

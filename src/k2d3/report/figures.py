@@ -107,7 +107,8 @@ def save_figures(result, directory: Path, write) -> list[Path]:
 
 #: Intake chart panels: title -> (forms of the intake report, group total label).
 INTAKE_PANELS = {"vitamin D (ug/day)": (("D3", "D2", "25(OH)D3"), "vitamin D (D3+D2)"),
-                 "vitamin K (ug/day)": (("K1", "MK-4", "MK-7", "MK-8/9"), "vitamin K (K1+MK)"),
+                 "vitamin K (ug/day)": (("K1", "MK-4", "MK-5", "MK-6", "MK-7", "MK-8", "MK-9", "MK-10",
+                                         "MK, form not reported"), "vitamin K (K1+MK)"),
                  "calcium (mg/day)": (("calcium",), "calcium")}
 _SOURCE_COLORS = {"usual_diet": "tab:gray", "foods": "tab:green", "supplements": "tab:blue", "sun": "gold"}
 
@@ -117,7 +118,7 @@ def figure_intake(report: dict):
     upper levels (dashed) of IOM and EFSA for the group."""
     forms = {r["form"]: r for r in report["forms"]}
     totals = {t["group"]: t for t in report["totals"]}
-    fig, axes = plt.subplots(len(INTAKE_PANELS), 1, figsize=(8, 7))
+    fig, axes = plt.subplots(len(INTAKE_PANELS), 1, figsize=(8, 9), height_ratios=[3, 9, 1])
     for ax, (title, (names, group)) in zip(axes, INTAKE_PANELS.items()):
         left = [0.0] * len(names)
         for source, color in _SOURCE_COLORS.items():
