@@ -17,8 +17,10 @@ from k2d3.model import observables
 NOT_MEDICAL_ADVICE = ("k2d3 is a research model, not medical advice. Its projections are for one "
                       "modelled person like you, not for you; talk to a clinician before you start, "
                       "stop or change a supplement or a medication.")
-NO_BAND = ("no uncertainty band yet: the model has no calibrated parameter ensemble, so each line is "
-           "the model's single best projection")
+NO_BAND = ("no uncertainty band: no calibrated parameter ensemble is installed, so each line is the "
+           "model's single best projection")
+BAND_LABEL = ("5th-95th percentile over the calibration's parameter ensemble: what the published data "
+              "leave undetermined, not how people differ")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def _charts(regimen, days: float) -> list[Chart]:
     return [c for c in CHARTS if not c.anticoagulated_only or anticoagulated(regimen)]
 
 
-def _chart_meta(chart: Chart, regimen, days: float) -> dict:
+def _chart_meta(chart: Chart, regimen, days: float, band=None) -> dict:
     obs = observables.observables()[chart.name]
     names = obs.label if obs.label == obs.unit else f"{obs.label}, {obs.unit}"
     caption = f"{chart.title} ({names}) over {days:g} days: {chart.what}."
@@ -109,9 +111,11 @@ def _chart_meta(chart: Chart, regimen, days: float) -> dict:
             "description": obs.description, "unit": obs.unit, "evidence": obs.evidence,
             "reference_range": list(obs.range) if obs.range else None, "range_source": obs.range_source,
             "target": target, "caption": caption,
-            # An uncertainty band ({"lower": [...], "upper": [...], "label": ...}, aligned with
-            # the days) is drawn when present; the model has none yet (see NO_BAND).
-            "band": None}
+            # The uncertainty band ({"lower": [...], "upper": [...], "label": ...}, aligned with
+            # the days) where the run has one (``simulate(uncertainty=True)``), else None.
+            "band": None if band is None else {"lower": band["p5"][chart.name].to_numpy(dtype=float),
+                                               "upper": band["p95"][chart.name].to_numpy(dtype=float),
+                                               "label": BAND_LABEL}}
 
 
 def _columns(frame, names) -> dict:
@@ -125,12 +129,12 @@ def simulation(result, warnings: list[dict], regimen=None) -> dict:
     regimen = regimen or result.regimen
     summary = result.summary()
     flags = summary.pop("flags") + list(warnings)
-    charts = [_chart_meta(c, regimen, result.days) for c in _charts(regimen, result.days)]
+    charts = [_chart_meta(c, regimen, result.days, result.band) for c in _charts(regimen, result.days)]
     return _clean({
         "days": result.days,
         "subject": result.subject.model_dump(),
         "charts": charts,
-        "band_note": NO_BAND,
+        "band_note": NO_BAND if result.band is None else BAND_LABEL,
         "timecourse": _columns(result.timecourse, list(result.timecourse.columns)),
         "summary": summary,
         "warnings": flags,
@@ -232,18 +236,29 @@ def plan(p) -> dict:
 
 # --- running the analyses: one function per section, shared by the web API and `k2d3 report`
 
-def run_simulation(regimen, days: float) -> dict:
+def has_band() -> bool:
+    """Whether the model has an uncertainty band to draw (a calibrated parameter ensemble)."""
+    from k2d3.model.build import ensemble
+
+    return ensemble() is not None
+
+
+def run_simulation(regimen, days: float, uncertainty: bool = True) -> dict:
+    """``uncertainty``: draw the band where the model has one."""
     import k2d3
     from k2d3.analyses.safety import vka_warnings
 
-    result = k2d3.simulate(None, regimen, days=days)
+    result = k2d3.simulate(None, regimen, days=days, uncertainty=uncertainty and has_band())
     return simulation(result, vka_warnings(result), regimen)
 
 
-def run_comparison(regimen, days: float, population=None, workers: int | None = 1) -> dict:
+def run_comparison(regimen, days: float, population=None, engine: str = "auto") -> dict:
+    """``engine``: as ``compare``'s; the web takes "reference" (one process, a run time it
+    can estimate beforehand, no first-use compilation of the population engine)."""
     import k2d3
 
-    return comparison(k2d3.compare(None, regimen, days=days, population=population, workers=workers), regimen)
+    c = k2d3.compare(None, regimen, days=days, population=population, workers=1, engine=engine)
+    return comparison(c, regimen)
 
 
 def run_intake(regimen, days: float) -> dict:

@@ -215,8 +215,12 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
         job = runner.submit(kind, seconds, guarded, on_error)
         return JSONResponse(job.status(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
 
-    def sim_args(regimen, days):
-        return "simulate", _key(regimen, days), {"regimen": regimen, "days": days}
+    def sim_args(regimen, days, uncertainty: bool = True):
+        band = uncertainty and draws() > 0
+        return "simulate", _key(regimen, days, band), {"regimen": regimen, "days": days, "uncertainty": band}
+
+    def sim_estimate(regimen, days, days_field, uncertainty: bool = True) -> cost.Estimate:
+        return cost.simulate(regimen, days, days_field, draws() if uncertainty else 0)
 
     def compare_args(regimen, days, population):
         from k2d3.analyses.population import Population
@@ -274,8 +278,8 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
         from k2d3.inputs import foods
 
         return [{"name": f.name, "aliases": list(f.aliases), "group": f.group, "per_100g_ug": f.per_100g,
-                 "calcium_mg": f.calcium_mg, "fat_g": f.fat_g,
-                 "mk_range_ug": list(f.mk_range_ug) if f.mk_range_ug else None, "source": f.source}
+                 "mk_total_ug": f.mk_total_ug, "mk_range_ug": list(f.mk_range_ug) if f.mk_range_ug else None,
+                 "calcium_mg": f.calcium_mg, "fat_g": f.fat_g, "portions_g": f.portions, "source": f.source}
                 for f in foods.search(search)]
 
     @app.post("/api/simulate", responses={**_JOB, **_ERRORS},
@@ -283,12 +287,13 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
     async def simulate(req: schemas.SimulateRequest):
         days, days_field = _days(req)
         cost.check_doses(req.regimen, days)
-        kind, key, args = sim_args(req.regimen, days)
+        kind, key, args = sim_args(req.regimen, days, req.uncertainty)
 
         async def work():
             return _columns(await runner.compute(kind, key, args), req.observables)
 
-        return await answer("simulate", cost.simulate(req.regimen, days, days_field), [(kind, key)], work)
+        estimate = sim_estimate(req.regimen, days, days_field, req.uncertainty)
+        return await answer("simulate", estimate, [(kind, key)], work)
 
     @app.post("/api/compare", responses={**_JOB, **_ERRORS},
               summary="2x2 factorial of the regimen's vitamin D and K supplements: placebo, D, K, D+K")
@@ -345,7 +350,7 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
         cost.check_doses(req.regimen, days)
         from k2d3.report.payload import has_two_by_two
 
-        sim = cost.simulate(req.regimen, days, days_field)
+        sim = sim_estimate(req.regimen, days, days_field)
         pieces = [sim_args(req.regimen, days)[:2]]
         seconds = 0.0 if runner.cached(*pieces[0]) else sim.seconds
         if has_two_by_two(req.regimen):
@@ -393,7 +398,7 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
         days, days_field = _days(req)
         cost.check_doses(req.regimen, days)
         kind, key, args = sim_args(req.regimen, days)
-        estimate = cost.simulate(req.regimen, days, f"request.{days_field}")
+        estimate = sim_estimate(req.regimen, days, f"request.{days_field}")
         if not runner.cached(kind, key) and estimate.seconds > runner.sync_budget_s:
             raise InputError(estimate.field, f"not yet simulated and about {estimate.seconds:.0f} s to run: "
                                              "run it on the page (or POST /api/simulate) first")
@@ -413,6 +418,14 @@ def create_app(workers: int | None = None, sync_budget_s: float = 30.0, job_limi
         return _report_response(await report_html(req))
 
     return app
+
+
+def draws() -> int:
+    """Runs of the parameter ensemble an uncertainty band takes (0: the model has none)."""
+    from k2d3.model.build import ensemble
+
+    e = ensemble()
+    return 0 if e is None else len(e)
 
 
 def _job(runner: Runner, job_id: str):

@@ -104,9 +104,11 @@ def _field(busiest: str | None, per_day: float, days_field: str, prefix: str = "
     return f"{prefix}{busiest}" if busiest and per_day > 4 else days_field
 
 
-def simulate(regimen: Regimen, days: float, days_field: str) -> Estimate:
+def simulate(regimen: Regimen, days: float, days_field: str, draws: int = 0) -> Estimate:
+    """``draws``: runs of the parameter ensemble for the uncertainty band (counted at the cost
+    of a reference run: the population engine is faster, but compiles on first use)."""
     s, busiest, per_day = run_seconds(regimen, days)
-    return Estimate(s * (1 + _k_changes(regimen, days)), _field(busiest, per_day, days_field))
+    return Estimate(s * (1 + _k_changes(regimen, days) + draws), _field(busiest, per_day, days_field))
 
 
 def compare(regimen: Regimen, days: float, days_field: str, population: int | None) -> Estimate:

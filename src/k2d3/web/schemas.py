@@ -36,6 +36,8 @@ class RunRequest(_Request):
 class SimulateRequest(RunRequest):
     observables: list[ObservableName] | None = Field(
         None, description="time-course columns to return (default: all; the charted ones always come)")
+    uncertainty: bool = Field(True, description="each chart's uncertainty band, where the model has one "
+                                                "(a calibrated parameter ensemble); runs every draw")
 
 
 class PopulationSpec(_Request):

@@ -20,9 +20,10 @@ def run(kind: str, args: dict) -> tuple:
 
     try:
         if kind == "simulate":
-            return ("ok", payload.run_simulation(args["regimen"], args["days"]))
+            return ("ok", payload.run_simulation(args["regimen"], args["days"], args["uncertainty"]))
         if kind == "compare":
-            return ("ok", payload.run_comparison(args["regimen"], args["days"], args.get("population")))
+            return ("ok", payload.run_comparison(args["regimen"], args["days"], args.get("population"),
+                                                 engine="reference"))
         if kind == "plan":
             return ("ok", payload.run_plan(args["regimen"], args["targets"], args["forms"], args["horizon_days"]))
         raise ValueError(f"unknown task {kind!r}")

@@ -84,10 +84,13 @@
     const key = (name || "").trim().toLowerCase();
     const f = foods.find((x) => x.name.toLowerCase() === key || x.aliases.some((a) => a.toLowerCase() === key));
     if (!f) return "";
-    const labels = { d3_ug: "D3", d2_ug: "D2", k1_ug: "K1", mk4_ug: "MK-4", mk7_ug: "MK-7", mk9_ug: "MK-9" };
-    const parts = Object.entries(labels).filter(([c]) => f.per_100g_ug[c]).map(([c, l]) => `${l} ${fmt(f.per_100g_ug[c])} µg`);
+    const named = { d3_ug: "D3", d2_ug: "D2", ohd25_ug: "25(OH)D3", k1_ug: "K1" };
+    const label = (c) => named[c] || c.replace(/^mk(\d+)_ug$/, "MK-$1");
+    const parts = Object.entries(f.per_100g_ug).filter(([, v]) => v).map(([c, v]) => `${label(c)} ${fmt(v)} µg`);
     if (f.calcium_mg) parts.push(`calcium ${fmt(f.calcium_mg)} mg`);
-    return parts.length ? `per 100 g: ${parts.join(", ")}` : "per 100 g: no vitamin D or K reported";
+    const portions = Object.entries(f.portions_g || {}).map(([p, g]) => `${p} = ${fmt(g)} g`);
+    return (parts.length ? `per 100 g: ${parts.join(", ")}` : "per 100 g: no vitamin D or K reported") +
+      (portions.length ? ` (${portions.join(", ")})` : "");
   }
 
   /* ---- state: the form as a plain object, kept in the address */
