@@ -335,3 +335,32 @@ def test_sensitivity_unwritable_out_is_refused_before_running(tmp_path):
     for out in (blocker, blocker / "sub"):
         assert_one_line_error(k2d3("sensitivity", EXAMPLE, "--out", out), "--out")
     assert blocker.read_text() == "x"
+
+
+def test_report_writes_one_self_contained_html(tmp_path):
+    out = tmp_path / "report.html"
+    p = k2d3("report", EXAMPLE.parent / "warfarin_mk7.yaml", "--days", 84, "--out", out,
+             "--target", "ohd25_nmol_l>=60", "--forms", "D3")
+    assert p.returncode == 0, p.stderr
+    text = out.read_text()
+    data = json.loads(text.split('<script id="k2d3-data" type="application/json">')[1].split("</script>")[0])
+    assert data["days"] == 84 and "comparison" not in data and data["comparison_note"].startswith("no 2x2")
+    assert [c["name"] for c in data["simulation"]["charts"]][5] == "inr"
+    assert data["simulation"]["charts"][5]["target"]["value"] == 2.5     # the file's target INR, drawn dashed
+    assert any(w["code"] == "vka_vitamin_k_change" for w in data["simulation"]["warnings"])
+    assert data["plan"]["safe"] and data["plan"]["doses_ug_day"]["D3"] > 0
+    assert "not medical advice" in text and not list(tmp_path.glob("*.part"))
+
+
+@pytest.mark.parametrize("args, field", [
+    (("report", "none.yaml", "--out", "r.html"), "file"),
+    (("report", str(EXAMPLE), "--out", "r.html", "--days", "-1"), "--days"),
+    (("report", str(EXAMPLE), "--out", "r.html", "--target", "ohd25=75"), "--target"),
+    (("report", str(EXAMPLE), "--out", ".", ), "--out"),
+    (("serve", "--port", "70000"), "--port"),
+    (("serve", "--workers", "0"), "--workers"),
+    (("serve", "--sync-budget", "-1"), "--sync-budget"),
+])
+def test_report_and_serve_bad_arguments_exit_2(tmp_path, args, field):
+    assert_one_line_error(k2d3(*args, cwd=tmp_path), field)
+    assert not (tmp_path / "r.html").exists()

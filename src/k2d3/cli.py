@@ -458,17 +458,9 @@ def plan_doses(
 
 
 def _dose_text(form: str, ug: float) -> str:
-    iu = compounds_iu(form)
-    if form == "calcium":
-        return f"{ug / 1000:.0f} mg/day"
-    text = f"{ug:.3g} ug/day"
-    return text + (f" ({ug * iu:.0f} IU)" if iu else "")
+    from k2d3.report.payload import dose_text
 
-
-def compounds_iu(form: str) -> float | None:
-    from k2d3.inputs import compounds
-
-    return compounds.compounds()[form].iu_per_ug if form in compounds.compounds() else None
+    return dose_text(form, ug)
 
 
 def _range(text: Optional[str], field: str) -> Optional[tuple[float, float]]:
@@ -941,6 +933,65 @@ def _claim_data(o) -> str:
         out.append(f"{len(out) + 1}. " + ", ".join(f"{_fmt(x.value)} {'/'.join(x.rows)}" + (f" ({x.because})" if x.because else "")
                              for x in p.published) + f" ({p.data_grade})")
     return "; ".join(out)
+
+
+@app.command("serve")
+def serve_cmd(
+    host: str = typer.Option("127.0.0.1", help="address to listen on (default: this computer only)"),
+    port: int = typer.Option(8000, help="port"),
+    workers: Optional[int] = typer.Option(None, help="simulation processes (default: up to 2)"),
+    sync_budget: float = typer.Option(30.0, "--sync-budget", help="longest estimated run (s) answered "
+                                      "directly; longer ones run as background jobs"),
+    job_limit: float = typer.Option(900.0, "--job-limit", help="longest estimated run (s) accepted at all"),
+) -> None:
+    """The web page and its JSON API (OpenAPI schema at /openapi.json)."""
+    from k2d3.web.app import serve
+
+    try:
+        if not 0 < port < 65536:
+            raise InputError("--port", f"must be 1-65535, got {port}")
+        if workers is not None and workers < 1:
+            raise InputError("--workers", f"must be at least 1, got {workers}")
+        for name, value in (("--sync-budget", sync_budget), ("--job-limit", job_limit)):
+            if not math.isfinite(value) or value < 0:
+                raise InputError(name, f"must be a non-negative number of seconds, got {value:g}")
+    except InputError as exc:
+        _fail(exc)
+    print(f"k2d3: open http://{host}:{port}/ (Ctrl+C stops)", flush=True)
+    serve(host, port, workers, sync_budget, job_limit)
+
+
+@app.command("report")
+def report_cmd(
+    regimen_file: Path = typer.Argument(..., help="regimen YAML (subject, supplements, diet, medications, sun)"),
+    out: Path = typer.Option(..., "--out", help="the HTML file to write"),
+    days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
+    target: Optional[list[str]] = typer.Option(None, "--target", help="add the dose finder's answer: "
+                                               "OBSERVABLE=VALUE, >=VALUE or <=VALUE; repeatable"),
+    forms: str = typer.Option("D3,MK-7", "--forms", help="forms the dose finder may use"),
+) -> None:
+    """One self-contained HTML report (figures, 2x2 comparison, intake, warnings; works offline)."""
+    import k2d3
+    from k2d3.analyses import plan as planner
+    from k2d3.report import html, payload
+    from k2d3.report.files import write_atomic
+
+    try:
+        if days is not None and (not math.isfinite(days) or days <= 0):
+            raise InputError("--days", f"must be a positive number of days, got {days:g}")
+        if out.exists() and out.is_dir():
+            raise InputError("--out", f"{str(out)!r} is a directory; give a file name such as report.html")
+        regimen = k2d3.Regimen.from_yaml(regimen_file)
+        plan_request = None
+        if target:
+            plan_request = {"targets": [planner.parse_target(t) for t in target],
+                            "forms": planner.parse_forms(forms), "horizon_days": None}
+        span = float(days or regimen.days or 365.0)
+        sections = payload.collect(regimen, span, plan_request)
+    except InputError as exc:
+        _fail(exc)
+    write_atomic(out, html.render(sections))
+    print(f"wrote {out}")
 
 
 def main() -> None:

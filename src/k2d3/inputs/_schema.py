@@ -14,7 +14,12 @@ class Strict(pydantic.BaseModel):
 
 def as_input_error(exc: pydantic.ValidationError, prefix: str = "") -> InputError:
     """The first problem of a pydantic error as an ``InputError`` naming its field."""
-    err = exc.errors()[0]
+    return error_of(exc.errors()[0], prefix)
+
+
+def error_of(err: dict, prefix: str = "") -> InputError:
+    """One entry of a pydantic error list (``exc.errors()``) as an ``InputError``; the web
+    layer formats each problem of a request body with it."""
     parts = [str(p) for p in err["loc"] if p != "__root__"]
     inner = (err.get("ctx") or {}).get("error")
     if isinstance(inner, InputError):  # raised by our own validators: keep its field name
