@@ -67,7 +67,9 @@ def _z(m, sim):
 
 
 def _fmt(v, digits=4):
-    return "–" if v is None else f"{v:.{digits}g}"
+    if v is None:
+        return "–"
+    return "0" if abs(v) < 1e-9 else f"{v:.{digits}g}"
 
 
 def report(measurements, values, failed, seconds: float) -> str:

@@ -50,13 +50,15 @@ def test_every_row_has_source_url_and_quote():
 
 
 def test_every_row_is_a_research_row_or_a_calibration_row():
-    calibration_ids = set(validate.calibration_rows())
+    """research_id names the research table's row; calibration_id the calibration.csv row (or
+    k2d3 validate extra check) that carries the same number."""
+    known = set(validate.calibration_rows()) | {e.case.id for e in validate.EXTRA}
     for r in ROWS:
         assert r["research_id"] or r["calibration_id"], r["id"]
         if r["research_id"]:
             assert re.match(r"trials_vitamin_[dk]\.csv:v[dk]_\w+$", r["research_id"]), r["id"]
-        elif r["calibration_id"] not in calibration_ids:
-            pytest.fail(f"{r['id']}: calibration_id {r['calibration_id']!r} is not a row of calibration.csv")
+        if r["calibration_id"]:
+            assert r["calibration_id"] in known, r["id"]
 
 
 def test_excluded_research_rows_are_not_in_the_table():
@@ -282,3 +284,29 @@ def test_a_duplicate_id_fails(tmp_path):
     path.write_text("\n".join(lines + lines[1:]) + "\n")
     with pytest.raises(InputError, match="vd_bestd2017_2000iu_25ohd_12m.id: appears more than once"):
         load(path=path)
+
+
+def test_readme_states_the_split_and_counts_of_the_table():
+    text = (PATH.parent / "trials_README.md").read_text()
+    for split in ("calibration", "validation"):
+        studies = sorted({r["study"] for r in ROWS if r["split"] == split})
+        rows = sum(1 for r in ROWS if r["split"] == split)
+        m = re.search(rf"\*\*{split.capitalize()} \((\d+) studies, (\d+) rows\):\*\* (.+)", text)
+        assert m, split
+        assert (int(m.group(1)), int(m.group(2))) == (len(studies), rows)
+        assert m.group(3).split(", ") == studies
+    research = sum(1 for r in ROWS if r["research_id"])
+    assert (f"{len(ROWS)} rows from {len({r['study'] for r in ROWS})} studies ({research} from the research tables"
+            in " ".join(text.split()))
+    assert f"{len(ROWS) - research} from calibration.csv) in {len(conditions(MEASUREMENTS))} arms" in " ".join(text.split())
+
+
+def test_readme_counts_the_rule_4_draws():
+    text = " ".join((PATH.parent / "trials_README.md").read_text().split())
+    forced = rule.CALIBRATION_TARGETS | rule.INDEPENDENT_CHECKS
+    drawn = {rule.unit_of(r["study"]) for r in ROWS} - forced
+    validation = sum(1 for u in drawn if rule.hash_fraction(u) < rule.VALIDATION_FRACTION)
+    assert f"4 draws the other {len(drawn)} units, {validation} of them into validation" in text
+    studies = {r["study"]: r["split"] for r in ROWS}
+    share = sum(1 for s in studies.values() if s == "validation")
+    assert f"{share} of {len(studies)} studies ({round(100 * share / len(studies))}%) are validation" in text
