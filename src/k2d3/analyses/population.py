@@ -83,8 +83,8 @@ class Population:
     variability: bool = True
 
     def __post_init__(self):
-        if not isinstance(self.n, int) or isinstance(self.n, bool) or not 1 <= self.n <= MAX_SUBJECTS:
-            raise InputError("population", f"n must be a whole number from 1 to {MAX_SUBJECTS}, got {self.n!r}")
+        if not isinstance(self.n, int) or isinstance(self.n, bool) or not 2 <= self.n <= MAX_SUBJECTS:
+            raise InputError("population", f"n must be a whole number from 2 to {MAX_SUBJECTS}, got {self.n!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise InputError("seed", f"must be a non-negative whole number, got {self.seed!r}")
         if self.age is not None:
