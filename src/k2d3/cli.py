@@ -68,11 +68,15 @@ def _fmt(v) -> str:
 
 def _summary_table(summary: dict) -> Table:
     t = Table(title=f"k2d3 simulation, {summary['days']:g} days")
-    for col in ("observable", "unit", "baseline", "end", "min", "max", "time in range", "evidence"):
+    band = any("end_interval_90" in s for s in summary["observables"].values())
+    cols = ("observable", "unit", "baseline", "end", *(("end, 90% interval",) if band else ()), "min", "max",
+            "time in range", "evidence")
+    for col in cols:
         t.add_column(col, justify="left" if col in ("observable", "unit", "evidence") else "right")
     for name, s in summary["observables"].items():
         tir = s["time_in_range"]
-        t.add_row(name, s["unit"], _fmt(s["baseline"]), _fmt(s["end"]), _fmt(s["min"]), _fmt(s["max"]),
+        interval = (f"{_fmt(s['end_interval_90'][0])}-{_fmt(s['end_interval_90'][1])}",) if band else ()
+        t.add_row(name, s["unit"], _fmt(s["baseline"]), _fmt(s["end"]), *interval, _fmt(s["min"]), _fmt(s["max"]),
                   "-" if tir is None else f"{100 * tir:.0f}%", s["evidence"])
     return t
 
@@ -83,6 +87,8 @@ def simulate(
     days: Optional[float] = typer.Option(None, help="simulated days (default: the file's, else 365)"),
     out: Optional[Path] = typer.Option(None, help="directory for timecourse.csv, summary.json and figures"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
+    uncertainty: bool = typer.Option(False, "--uncertainty", help="also run the calibration's parameter ensemble: "
+                                     "a 90% band of each observable"),
 ) -> None:
     """Simulate a regimen: blood levels over time, a summary and figures."""
     import k2d3
@@ -93,7 +99,7 @@ def simulate(
         if days is not None and (not math.isfinite(days) or days <= 0):
             raise InputError("--days", f"must be a positive number of days, got {days:g}")
         regimen = k2d3.Regimen.from_yaml(regimen_file)
-        result = k2d3.simulate(None, regimen, days=days)
+        result = k2d3.simulate(None, regimen, days=days, uncertainty=uncertainty)
     except InputError as exc:
         _fail(exc)
     from k2d3.analyses.safety import vka_warnings

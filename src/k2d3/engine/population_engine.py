@@ -186,9 +186,10 @@ def _smoothed(doses: list[dosing.Dose]) -> tuple[list[tuple[float, str, float]],
         by_depot.setdefault(d.depot, {}).setdefault(d.time_h, 0.0)
         by_depot[d.depot][d.time_h] += d.amount_nmol
     boluses, changes = [], []
+    depots = {kernel()[0].species[r] for r in kernel()[0].depots}
     for depot, amounts in by_depot.items():
         times = sorted(amounts)
-        if depot in SMOOTH_EXCLUDED:
+        if depot in SMOOTH_EXCLUDED or depot not in depots:  # e.g. calcifediol doses 25(OH)D itself
             boluses += [(t, depot, amounts[t]) for t in times]
             continue
         pieces = []  # (start, end, rate)

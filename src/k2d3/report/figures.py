@@ -20,9 +20,14 @@ PANELS = {
 }
 
 
-def _panel(ax, tc, name: str, color=None) -> None:
+def _panel(ax, tc, name: str, color=None, band=None) -> None:
+    """One observable over time, its reference range shaded; ``band`` (``Result.band``)
+    adds the 5th-95th percentile over the calibration's parameter ensemble."""
     obs = observables.observables()[name]
-    ax.plot(tc.index, tc[name], label=obs.label, color=color)
+    line, = ax.plot(tc.index, tc[name], label=obs.label, color=color)
+    if band is not None:
+        ax.fill_between(band["p5"].index, band["p5"][name], band["p95"][name], color=line.get_color(),
+                        alpha=0.25, lw=0, label="90% parameter uncertainty")
     if obs.range:
         ax.axhspan(*obs.range, color=color or "tab:green", alpha=0.12, lw=0)
     ax.set_ylabel(f"{obs.label} ({obs.unit})")
@@ -32,7 +37,7 @@ def figure_vitamin_d(result):
     tc = result.timecourse
     fig, axes = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
     for ax, name in zip(axes, PANELS["vitamin_d"]):
-        _panel(ax, tc, name)
+        _panel(ax, tc, name, band=getattr(result, 'band', None))
         ax.set_title(f"{observables.observables()[name].label} (shaded: reference range)", fontsize=9)
     axes[-1].set_xlabel("day")
     fig.tight_layout()
@@ -44,7 +49,7 @@ def figure_vitamin_k(result):
     fig, ax = plt.subplots(figsize=(7, 4))
     colors = ["tab:green", "tab:orange", "tab:blue", "tab:purple"]
     for name, color in zip(PANELS["vitamin_k"], colors):
-        _panel(ax, tc, name, color)
+        _panel(ax, tc, name, color, band=getattr(result, 'band', None))
     ax.set_ylabel("plasma concentration (nmol/L)")
     ax.set_xlabel("day")
     ax.set_title("vitamin K forms in plasma (shaded: K1 reference range)", fontsize=9)
@@ -57,7 +62,7 @@ def figure_calcium_bone(result):
     tc = result.timecourse
     fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
     for ax, name in zip(axes.flat[:3], PANELS["calcium_bone"][:3]):
-        _panel(ax, tc, name)
+        _panel(ax, tc, name, band=getattr(result, 'band', None))
         ax.set_title(observables.observables()[name].label, fontsize=9)
     ax = axes.flat[3]
     for name, color in zip(PANELS["calcium_bone"][3:], ("tab:blue", "tab:red")):
@@ -76,7 +81,7 @@ def figure_vascular(result):
     tc = result.timecourse
     fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
     for ax, name in zip(axes.flat, PANELS["vascular"]):
-        _panel(ax, tc, name)
+        _panel(ax, tc, name, band=getattr(result, 'band', None))
         lo, hi = float(tc[name].min()), float(tc[name].max())
         pad = 0.1 * (hi - lo) or 0.05 * abs(hi) or 1.0
         ax.set_ylim(lo - pad, hi + pad)  # years of small changes: the data, not the range, set the scale
